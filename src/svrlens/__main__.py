@@ -1,0 +1,3 @@
+from svrlens.cli import main
+
+raise SystemExit(main())
