@@ -38,6 +38,7 @@ def test_bad_input_is_one_line_exit_2(args, message):
 def test_demo_separates_clustered_from_continuous(capsys):
     assert main(["demo", "--shapes", "40", "--points", "256", "--quiet"]) == 0
     out = capsys.readouterr().out
-    rows = [line.split() for line in out.splitlines()[2:]]
-    clustered, continuous = float(rows[0][-3]), float(rows[1][-3])
+    rows = [line.split() for line in out.splitlines()[2:4]]
+    clustered, continuous = float(rows[0][-5]), float(rows[1][-5])
+    assert rows[0][-6] == "2"  # the two ends are found as two clusters
     assert clustered > continuous + 0.1, out

@@ -5,24 +5,20 @@ three contiguous rows and vectorises. Distances are formed from coordinate diffe
 never as ``|x|² + |y|² − 2x·y``: that GEMM form cancels catastrophically for near-duplicate
 points (a 1e-4 gap reads as 0 or negative in float32).
 
-Why ``_fmin``: numba lowers ``min`` (and every ternary spelling of it) to a compare and a
-select without fast-math flags, which LLVM refuses to vectorise as a reduction. Calling
-LLVM's ``minnum`` intrinsic directly does vectorise (measured: scalar ``vminss`` becomes
-512-bit ``vminps`` on this Zen 5 CPU, ~35× the throughput). Inputs are validated finite
-before they reach these kernels, so ``minnum``'s NaN rule never matters.
+``_fmin`` is LLVM's ``minnum`` (see :mod:`svrlens._llvm`): numba's own ``min`` does not
+vectorise as a reduction, ``minnum`` does (~35× here). Inputs are validated finite first.
 """
 
 from __future__ import annotations
 
 import numba
 import numpy as np
-from llvmlite import ir
-from numba import njit, prange, types
-from numba.extending import intrinsic
+from numba import njit, prange
 
-# Fast-math without the approximate-function flags (afn, arcp): LLVM needs nnan/nsz/reassoc to
-# vectorise the min reductions, while sqrt and the strict < of the F-score must stay exact.
-_FAST = {"nnan", "ninf", "nsz", "reassoc", "contract"}
+from svrlens._llvm import FAST
+from svrlens._llvm import fmin as _fmin
+
+_FAST = FAST
 
 # Pairs are handed to threads in chunks; more chunks than threads balances ragged work.
 _CHUNKS_PER_THREAD = 8
@@ -32,20 +28,6 @@ def n_chunks(n_pairs: int) -> int:
     """How many chunks to split ``n_pairs`` into (passed in: numba cannot cache a kernel
     that asks for the thread count itself)."""
     return max(1, min(n_pairs, numba.get_num_threads() * _CHUNKS_PER_THREAD))
-
-
-@intrinsic
-def _fmin(typingctx, a, b):
-    """``llvm.minnum`` on two floats of the same type (vectorisable min)."""
-    if not (isinstance(a, types.Float) and a == b):
-        return None
-
-    def codegen(context, builder, signature, args):
-        ltype = context.get_value_type(signature.return_type)
-        fn = builder.module.declare_intrinsic("llvm.minnum", [ltype], ir.FunctionType(ltype, [ltype, ltype]))
-        return builder.call(fn, args)
-
-    return a(a, b), codegen
 
 
 @njit(fastmath=_FAST, inline="always", cache=True)

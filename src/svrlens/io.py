@@ -1,0 +1,89 @@
+"""Safe reading of user files and atomic writing of results.
+
+User files are never unpickled: ``np.load(..., allow_pickle=False)``. Every failure is an
+:class:`~svrlens.errors.InputError` naming the file. Writers go to a temporary name in the
+same directory and rename, so a crash never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from svrlens.errors import InputError
+
+
+def load_npy(path) -> np.ndarray:
+    """Load a ``.npy`` array without pickles; errors name the file."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("no such file", path)
+    if path.is_dir():
+        raise InputError("expected a .npy file, found a directory", path)
+    with open(path, "rb") as handle:
+        magic = handle.read(6)
+    if magic != b"\x93NUMPY":
+        raise InputError("not a .npy file (bad header: truncated, corrupt or another format)", path)
+    try:
+        return np.load(path, allow_pickle=False)
+    except ValueError as error:
+        if "allow_pickle" in str(error):
+            raise InputError("holds Python objects (pickled); only plain numeric arrays are read", path) from None
+        raise InputError(f"not a valid .npy file ({error})", path) from None
+    except (OSError, EOFError, zipfile.BadZipFile) as error:
+        raise InputError(f"cannot be read as .npy ({error})", path) from None
+
+
+def load_png_folder(path) -> tuple[np.ndarray, list[str]]:
+    """All ``*.png`` images of a folder (sorted by name) as uint8 (N, H, W, 3), and their names."""
+    from PIL import Image, UnidentifiedImageError
+
+    files = sorted(Path(path).glob("*.png"))
+    images = []
+    for file in files:
+        try:
+            with Image.open(file) as image:
+                images.append(np.asarray(image.convert("RGB")))
+        except (UnidentifiedImageError, OSError) as error:
+            raise InputError(f"not a readable PNG image ({error})", file) from None
+        if images[-1].shape != images[0].shape:
+            raise InputError(f"expected every image to be {images[0].shape[1]}x{images[0].shape[0]} like {files[0].name}, found {images[-1].shape[1]}x{images[-1].shape[0]}", file)
+    return np.stack(images) if images else np.zeros((0, 0, 0, 3), np.uint8), [f.stem for f in files]
+
+
+def _atomic(path, write) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json(path, data) -> Path:
+    """Write ``data`` as indented JSON, atomically."""
+    text = json.dumps(data, indent=2, default=_json_default) + "\n"
+    return _atomic(path, lambda handle: handle.write(text.encode()))
+
+
+def write_npy(path, array: np.ndarray) -> Path:
+    """Write an array as ``.npy``, atomically."""
+    return _atomic(path, lambda handle: np.save(handle, array, allow_pickle=False))
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
