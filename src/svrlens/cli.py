@@ -54,6 +54,68 @@ def _cmd_tendency(args) -> int:
     return 0
 
 
+def _cmd_data_synth(args) -> int:
+    from svrlens.data import SynthConfig, synthesize
+
+    config = SynthConfig(family=args.family, n_shapes=args.shapes, n_points=args.points, image_size=args.image_size, mesh_resolution=args.mesh_resolution, mode=args.mode, size=args.size, sampling=args.sampling, seed=args.seed)
+    path = synthesize(config, args.out, progress=not args.quiet, overwrite=args.force)
+    print(f"wrote {path}")
+    return 0
+
+
+def _cmd_data_subsample(args) -> int:
+    from svrlens.data import load_dataset, write_family
+
+    paths = write_family(load_dataset(args.base), args.family, args.out, overwrite=args.force)
+    for path in paths:
+        print(f"wrote {path}")
+    print(f"wrote {args.out}/coverage-{args.family}.png")
+    return 0
+
+
+def _cmd_data_inspect(args) -> int:
+    from svrlens.data.inspect import inspect_dataset
+    from svrlens.io import write_json
+
+    summary = inspect_dataset(args.dataset, split=args.split, progress=not args.quiet, random_state=args.seed)
+    print(f"dataset      {summary['path']} ({summary['generator']})")
+    print(f"samples      {summary['samples']}, {summary['points']} points, images {summary['image_size'][0]}x{summary['image_size'][1]}")
+    print("splits       " + ", ".join(f"{name} {size}" for name, size in summary["splits"].items()))
+    for key, label in (("image_tendency", "images (ℓ1)"), ("shape_tendency", "shapes (Chamfer)")):
+        t = summary[key]
+        print(f"{args.split} {label:17s} tendency {t['score']:.3f} [{t['interval'][0]:.3f}, {t['interval'][1]:.3f}], K={t['n_clusters']}, preference {t['preference']:.4g}")
+    if args.json:
+        write_json(args.json, summary)
+    return 0
+
+
+def _cmd_data_preview(args) -> int:
+    from svrlens.data import load_dataset
+    from svrlens.data.figures import preview_figure
+
+    print(f"wrote {preview_figure(load_dataset(args.dataset), args.out, count=args.count, split=args.split, seed=args.seed)}")
+    return 0
+
+
+def _cmd_data_export(args) -> int:
+    import numpy as np
+
+    from svrlens.data import SynthConfig, export_meshes, load_dataset
+
+    dataset = load_dataset(args.dataset)
+    parameters = dict(dataset.manifest.get("parameters", {}))
+    if dataset.morph is None or not str(dataset.manifest.get("generator", "")).startswith("svrlens.data.synth"):
+        raise InputError("meshes can be exported from a base dataset made by 'svrlens data synth' only", args.dataset)
+    fields = set(SynthConfig.__dataclass_fields__)
+    config = SynthConfig(**{k: v for k, v in parameters.items() if k in fields})
+    indices = np.arange(len(dataset)) if args.indices is None else np.asarray(args.indices)
+    if indices.size and (indices.min() < 0 or indices.max() >= len(dataset)):
+        raise InputError(f"--indices: expected values in [0, {len(dataset)}), found {indices.min()}..{indices.max()}", args.dataset)
+    paths = export_meshes(config, np.asarray(dataset.morph)[indices], args.out, file_format=args.format)
+    print(f"wrote {len(paths)} meshes to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="svrlens", description="Does a single-view 3D reconstruction network reconstruct, or recognise?")
     parser.add_argument("--version", action="version", version=f"svrlens {__version__}")
@@ -74,6 +136,49 @@ def build_parser() -> argparse.ArgumentParser:
     tendency.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     tendency.add_argument("--quiet", action="store_true", help="no progress bars")
     tendency.set_defaults(func=_cmd_tendency)
+
+    data = commands.add_parser("data", help="synthetic datasets: synth, subsample, inspect, preview, export")
+    data_commands = data.add_subparsers(dest="data_command", metavar="ACTION", parser_class=_Parser, required=True)
+    synth = data_commands.add_parser("synth", help="generate base dataset #1 (cube-sphere) or #2 (cube-pyramid-sphere)")
+    synth.add_argument("family", choices=["cube-sphere", "cube-pyramid-sphere"])
+    synth.add_argument("--out", required=True, help="dataset directory to write")
+    synth.add_argument("--shapes", type=int, help="number of shapes (default: 1000 / 10,000)")
+    synth.add_argument("--points", type=int, default=1024, help="points per cloud (default: 1024)")
+    synth.add_argument("--image-size", type=int, default=128, help="image side in pixels (default: 128)")
+    synth.add_argument("--mesh-resolution", type=int, help="grid cells per cube-face side (default: 16 up to 128 px, else 32)")
+    synth.add_argument("--mode", choices=["radial", "nearest-vertex"], default="radial", help="morph construction (default: radial)")
+    synth.add_argument("--size", choices=["volume", "bounding"], default="volume", help="base shapes of equal volume or bounding radius")
+    synth.add_argument("--sampling", choices=["coupled", "independent"], default="coupled", help="point sampling across shapes (default: coupled)")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--force", action="store_true", help="replace an existing directory")
+    synth.add_argument("--quiet", action="store_true")
+    synth.set_defaults(func=_cmd_data_synth)
+    sub = data_commands.add_parser("subsample", help="write the seven subsampled sets of a family (1.1, 1.2, 2.1, 2.2)")
+    sub.add_argument("base", help="base dataset directory")
+    sub.add_argument("--family", required=True, choices=["1.1", "1.2", "2.1", "2.2"])
+    sub.add_argument("--out", required=True, help="directory that receives <family>.1 … <family>.7")
+    sub.add_argument("--force", action="store_true")
+    sub.set_defaults(func=_cmd_data_subsample)
+    inspect = data_commands.add_parser("inspect", help="counts, splits and the clustering tendency of the training images and shapes")
+    inspect.add_argument("dataset")
+    inspect.add_argument("--split", default="train")
+    inspect.add_argument("--json", help="also write the summary to this JSON file")
+    inspect.add_argument("--seed", type=int, default=0)
+    inspect.add_argument("--quiet", action="store_true")
+    inspect.set_defaults(func=_cmd_data_inspect)
+    preview = data_commands.add_parser("preview", help="contact sheet of images and point clouds")
+    preview.add_argument("dataset")
+    preview.add_argument("--out", required=True, help="PNG to write (an SVG is written beside it)")
+    preview.add_argument("--count", type=int, default=8)
+    preview.add_argument("--split", default="train")
+    preview.add_argument("--seed", type=int, default=0)
+    preview.set_defaults(func=_cmd_data_preview)
+    export = data_commands.add_parser("export", help="export the meshes of a synthetic base dataset (PLY/OBJ via trimesh)")
+    export.add_argument("dataset")
+    export.add_argument("--out", required=True, help="directory for the mesh files")
+    export.add_argument("--format", choices=["ply", "obj"], default="ply")
+    export.add_argument("--indices", type=int, nargs="+", help="shapes to export (default: all)")
+    export.set_defaults(func=_cmd_data_export)
     return parser
 
 

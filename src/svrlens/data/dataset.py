@@ -1,0 +1,168 @@
+"""The dataset format: a directory of ``.npy`` arrays and a ``manifest.json`` with their hashes.
+
+::
+
+    DIR/manifest.json   format version, generator and parameters, seed, counts,
+                        "splits": {"train": [...], "val": [...], "test": [...]}, SHA-256 per array
+    DIR/images.npy      uint8 (N, H, W, 3)
+    DIR/points.npy      float32 (N, P, 3)
+    DIR/morph.npy       float32 (N, K) morph weights of the shape in each image (optional)
+    DIR/labels.npy      int64 (N,) cluster / class labels, e.g. the nearest base shape (optional)
+
+Writing goes to a temporary sibling directory that is renamed into place at the end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from svrlens import __version__
+from svrlens.errors import InputError
+from svrlens.io import load_npy
+
+FORMAT_VERSION = 1
+ARRAYS = ("images", "points", "morph", "labels")
+SPLITS = ("train", "val", "test")
+
+
+def sha256_of(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class Dataset:
+    """Images, point clouds and optional morph weights / labels, with named index splits."""
+
+    images: np.ndarray
+    points: np.ndarray
+    morph: np.ndarray | None = None
+    labels: np.ndarray | None = None
+    splits: dict = field(default_factory=dict)
+    manifest: dict = field(default_factory=dict)
+    path: Path | None = None
+
+    def __len__(self) -> int:
+        return int(self.images.shape[0])
+
+    def subset(self, split: str) -> "Dataset":
+        """The samples of one split, as a new in-memory Dataset (its split covers everything)."""
+        if split not in self.splits:
+            raise InputError(f"no split {split!r}; the dataset has {sorted(self.splits)}", self.path)
+        index = np.asarray(self.splits[split], np.int64)
+        pick = lambda a: None if a is None else np.asarray(a[index])  # noqa: E731
+        return Dataset(pick(self.images), pick(self.points), pick(self.morph), pick(self.labels), {split: np.arange(len(index))}, self.manifest, self.path)
+
+
+def _check_arrays(images, points, morph, labels, splits):
+    n = images.shape[0]
+    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
+        raise ValueError(f"images: expected uint8 (N, H, W, 3), found {images.dtype} {images.shape}")
+    if points.ndim != 3 or points.shape[0] != n or points.shape[-1] != 3:
+        raise ValueError(f"points: expected ({n}, P, 3), found {points.shape}")
+    if not np.isfinite(points).all():
+        raise ValueError("points: expected finite coordinates, found NaN or inf")
+    if morph is not None and (morph.ndim != 2 or morph.shape[0] != n):
+        raise ValueError(f"morph: expected ({n}, K), found {morph.shape}")
+    if labels is not None and labels.shape != (n,):
+        raise ValueError(f"labels: expected ({n},), found {labels.shape}")
+    for name, index in splits.items():
+        index = np.asarray(index)
+        if index.size and (index.min() < 0 or index.max() >= n):
+            raise ValueError(f"split {name!r}: expected indices in [0, {n}), found {index.min()}..{index.max()}")
+
+
+def save_dataset(path, images, points, *, morph=None, labels=None, splits, generator: str, parameters: dict, seed, overwrite=False) -> Path:
+    """Write a dataset directory atomically; returns its path."""
+    path = Path(path)
+    images = np.ascontiguousarray(images)
+    points = np.ascontiguousarray(points, dtype=np.float32)
+    morph = None if morph is None else np.ascontiguousarray(morph, dtype=np.float32)
+    labels = None if labels is None else np.ascontiguousarray(labels, dtype=np.int64)
+    _check_arrays(images, points, morph, labels, splits)
+    if path.exists() and any(path.iterdir()) and not overwrite:
+        raise InputError("already exists and is not empty (pass overwrite / --force to replace it)", path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        hashes = {}
+        for name, array in zip(ARRAYS, (images, points, morph, labels)):
+            if array is not None:
+                np.save(staging / f"{name}.npy", array, allow_pickle=False)
+                hashes[f"{name}.npy"] = sha256_of(staging / f"{name}.npy")
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "svrlens_version": __version__,
+            "generator": generator,
+            "parameters": parameters,
+            "seed": seed,
+            "counts": {"samples": int(images.shape[0]), "points": int(points.shape[1]), "image_size": list(images.shape[1:3]), **{k: len(v) for k, v in splits.items()}},
+            "splits": {k: [int(i) for i in v] for k, v in splits.items()},
+            "sha256": hashes,
+        }
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+        if path.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
+            os.replace(path, old / path.name)
+            os.replace(staging, path)
+            shutil.rmtree(old)
+        else:
+            os.replace(staging, path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return path
+
+
+def load_dataset(path, *, verify: bool = True, mmap: bool = True) -> Dataset:
+    """Open a dataset directory; arrays are memory-mapped and (by default) hash-verified.
+
+    Raises
+    ------
+    InputError
+        One line naming the file: missing directory or manifest, unreadable manifest, missing,
+        corrupt, truncated or altered array, inconsistent shapes or splits.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise InputError("no such dataset directory" if not path.exists() else "expected a dataset directory, found a file", path)
+    manifest_path = path / "manifest.json"
+    if not manifest_path.is_file():
+        raise InputError("not a svrlens dataset: manifest.json is missing", path)
+    try:
+        manifest = json.loads(manifest_path.read_text())
+        hashes = manifest["sha256"]
+        splits = {k: np.asarray(v, np.int64) for k, v in manifest["splits"].items()}
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as error:
+        raise InputError(f"unreadable manifest ({type(error).__name__}: {error})", manifest_path) from None
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise InputError(f"expected format_version {FORMAT_VERSION}, found {manifest.get('format_version')!r}", manifest_path)
+    arrays = {}
+    for name in ARRAYS:
+        file = path / f"{name}.npy"
+        if f"{name}.npy" not in hashes:
+            if name in ("images", "points"):
+                raise InputError(f"manifest lists no {name}.npy", manifest_path)
+            arrays[name] = None
+            continue
+        if not file.is_file():
+            raise InputError("missing (listed in manifest.json)", file)
+        if verify and sha256_of(file) != hashes[f"{name}.npy"]:
+            raise InputError("SHA-256 does not match manifest.json: the file is corrupt, truncated or was changed", file)
+        arrays[name] = np.load(file, mmap_mode="r", allow_pickle=False) if mmap else load_npy(file)
+    try:
+        _check_arrays(arrays["images"], arrays["points"], arrays["morph"], arrays["labels"], splits)
+    except ValueError as error:
+        raise InputError(str(error), path) from None
+    return Dataset(arrays["images"], arrays["points"], arrays["morph"], arrays["labels"], splits, manifest, path)

@@ -1,0 +1,90 @@
+"""Figures of datasets: coverage of the morph parameter (paper fig. 3) and a contact sheet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .dataset import Dataset
+from .render import SCREEN_RIGHT, SCREEN_UP, VIEW
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, out) -> Path:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=120, bbox_inches="tight")
+    if out.suffix == ".png":
+        fig.savefig(out.with_suffix(".svg"), bbox_inches="tight")
+    _pyplot().close(fig)
+    return out
+
+
+def coverage_figure(sets: dict, out, *, title: str = "") -> Path:
+    """Training-set coverage of the morph, one column per set (like the paper's fig. 3).
+
+    ``sets`` maps a name ("1.1.1", …) to a :class:`Dataset`. Two base shapes: the t of every
+    training image against the set. Three: each set's weights in the simplex (cube, pyramid,
+    sphere at the corners). Colour is the training cluster (the label).
+    """
+    plt = _pyplot()
+    names = list(sets)
+    k = next(iter(sets.values())).morph.shape[1]
+    if k == 2:
+        fig, ax = plt.subplots(figsize=(1.0 + 0.8 * len(names), 4.0))
+        for x, name in enumerate(names):
+            train = sets[name].subset("train")
+            ax.scatter(np.full(len(train), x) + np.linspace(-0.12, 0.12, len(train)), train.morph[:, 1], c=train.labels, cmap="tab10", s=10, vmin=0, vmax=9)
+        ax.set_xticks(range(len(names)), names)
+        ax.set_ylabel("t  (0 = cube, 1 = sphere)")
+        ax.set_ylim(-0.03, 1.03)
+        ax.grid(axis="y", alpha=0.3)
+    else:
+        fig, axes = plt.subplots(1, len(names), figsize=(2.0 * len(names), 2.2))
+        corners = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, np.sqrt(3) / 2]])
+        for ax, name in zip(np.atleast_1d(axes), names):
+            train = sets[name].subset("train")
+            xy = np.asarray(train.morph) @ corners
+            ax.fill(*corners.T, color="0.93")
+            ax.scatter(*xy.T, c=train.labels, cmap="tab10", s=6, vmin=0, vmax=9)
+            ax.set_title(name, fontsize=9)
+            ax.set_aspect("equal")
+            ax.axis("off")
+    fig.suptitle(title or "training-set coverage")
+    return _save(fig, out)
+
+
+def preview_figure(dataset: Dataset, out, *, count: int = 8, split: str = "train", seed: int = 0) -> Path:
+    """A contact sheet: ``count`` images of ``split`` over their point clouds (isometric view)."""
+    plt = _pyplot()
+    part = dataset.subset(split) if split in dataset.splits else dataset
+    count = min(count, len(part))
+    if count == 0:
+        raise ValueError(f"split {split!r}: expected at least one sample, found none")
+    order = np.sort(np.random.default_rng(seed).choice(len(part), count, replace=False))
+    fig, axes = plt.subplots(2, count, figsize=(1.6 * count, 3.4), squeeze=False)
+    extent = float(np.abs(np.asarray(part.points[order])).max()) * 1.2
+    for column, index in enumerate(order):
+        axes[0, column].imshow(part.images[index])
+        points = np.asarray(part.points[index], np.float64)
+        depth = points @ VIEW
+        back_to_front = np.argsort(depth)
+        axes[1, column].scatter((points @ SCREEN_RIGHT)[back_to_front], (points @ SCREEN_UP)[back_to_front], c=depth[back_to_front], s=1, cmap="viridis")
+        axes[1, column].set_xlim(-extent, extent)
+        axes[1, column].set_ylim(-extent, extent)
+        label = f"#{index}" if part.morph is None else "w=" + ",".join(f"{w:.2f}" for w in part.morph[index])
+        axes[0, column].set_title(label, fontsize=7)
+        for row in range(2):
+            axes[row, column].set_aspect("equal")
+            axes[row, column].axis("off")
+    fig.suptitle(f"{dataset.path.name if dataset.path else 'dataset'}: {split} images and point clouds", fontsize=10)
+    return _save(fig, out)

@@ -1,0 +1,134 @@
+"""Subsampled families that move between the paper's Cases 1, 2 and 3 (sec. 3.2, fig. 3).
+
+Only the *training* split is subsampled; validation and test are the base sets, unchanged.
+Every set records how it was drawn: cluster centres, spreads and indices into the base set.
+
+- ``1.1.n`` (Case 3 → Case 2), base #1: 5 clusters × 20 samples around t = 0.1, 0.3, …, 0.9.
+  The samples of a cluster are the training shapes nearest to 20 targets evenly spaced over
+  [c − wₙ, c + wₙ], wₙ from 0 (the 20 nearest shapes: five tight clusters) to 0.1 (the five
+  intervals tile [0, 1]: the transition covered almost continuously).
+- ``1.2.n`` (Case 3 → Case 1), base #1: 2 clusters × 10 samples, images from [0, wₙ] and
+  [1 − wₙ, 1], wₙ from 0 to 0.5; each image's target cloud is the *end* shape (cube or
+  sphere) its shape is nearer to — the same cloud for the whole cluster, so the training
+  shapes are always perfectly clustered while the images spread out.
+- ``2.1.n`` / ``2.2.n``: the same two designs on base #2's 2-simplex of weights (our design;
+  the paper defers it to a supplement we do not have). 2.1: 5 clusters × 20 around the three
+  near-corner points (0.8, 0.1, 0.1) (and permutations), the centroid and the cube–sphere edge
+  midpoint (0.45, 0.1, 0.45); targets fill a disc of radius rₙ from 0 to 0.3. 2.2: 3 clusters
+  × 10, one per base shape, images within distance rₙ (0 → 2/3) of the corner, target = the
+  corner's base shape.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .dataset import Dataset, save_dataset
+
+N_SETS = 7
+FAMILY_BASE = {"1.1": "cube-sphere", "1.2": "cube-sphere", "2.1": "cube-pyramid-sphere", "2.2": "cube-pyramid-sphere"}
+
+
+def _design(family: str):
+    """(centres in weight space (C, K), samples per cluster, spreads (7,), end-shape targets?)."""
+    if family == "1.1":
+        t = np.array([0.1, 0.3, 0.5, 0.7, 0.9])
+        return np.stack([1 - t, t], 1), 20, np.linspace(0.0, 0.1, N_SETS), False
+    if family == "1.2":
+        return np.array([[1.0, 0.0], [0.0, 1.0]]), 10, np.linspace(0.0, 0.5, N_SETS), True
+    if family == "2.1":
+        centres = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8], [1 / 3, 1 / 3, 1 / 3], [0.45, 0.1, 0.45]])
+        return centres, 20, np.linspace(0.0, 0.3, N_SETS), False
+    if family == "2.2":
+        return np.eye(3), 10, np.linspace(0.0, 2 / 3, N_SETS), True
+    raise ValueError(f"family: expected one of {sorted(FAMILY_BASE)}, found {family!r}")
+
+
+def _targets(centre: np.ndarray, spread: float, count: int) -> np.ndarray:
+    """``count`` target points in weight space spread evenly around ``centre``.
+
+    Two base shapes: evenly spaced along t over [c − spread, c + spread] ∩ [0, 1] (so the ends
+    of 1.2 spread inward only). Three: a sunflower (Vogel) disc of radius ``spread`` in the plane of
+    the simplex, clipped to it.
+    """
+    if centre.shape[0] == 2:
+        t = np.linspace(max(0.0, centre[1] - spread), min(1.0, centre[1] + spread), count)
+        return np.stack([1 - t, t], 1)
+    k = np.arange(count) + 0.5
+    radius = spread * np.sqrt(k / count)
+    angle = k * np.pi * (3 - np.sqrt(5))
+    axis_u = np.array([1.0, -1.0, 0.0]) / np.sqrt(2)
+    axis_v = np.array([1.0, 1.0, -2.0]) / np.sqrt(6)
+    points = centre + radius[:, None] * (np.cos(angle)[:, None] * axis_u + np.sin(angle)[:, None] * axis_v)
+    points = np.clip(points, 0.0, None)
+    return points / points.sum(1, keepdims=True)
+
+
+def draw_indices(morph: np.ndarray, train: np.ndarray, family: str, n: int):
+    """Indices (into the base set) of the training samples of set ``family.n`` and their cluster.
+
+    Each target takes the nearest not-yet-taken training shape (Euclidean in weight space).
+    """
+    centres, per_cluster, spreads, _ = _design(family)
+    if not 1 <= n <= N_SETS:
+        raise ValueError(f"set number: expected 1…{N_SETS}, found {n}")
+    if per_cluster * len(centres) > len(train):
+        raise ValueError(f"base training split: expected ≥ {per_cluster * len(centres)} shapes, found {len(train)}")
+    free = np.ones(len(train), bool)
+    chosen, cluster = [], []
+    for c, centre in enumerate(centres):
+        for target in _targets(centre, spreads[n - 1], per_cluster):
+            distance = np.linalg.norm(morph[train] - target, axis=1)
+            distance[~free] = np.inf
+            pick = int(np.argmin(distance))
+            free[pick] = False
+            chosen.append(train[pick])
+            cluster.append(c)
+    return np.asarray(chosen, np.int64), np.asarray(cluster, np.int64)
+
+
+def subsample(base: Dataset, family: str, n: int):
+    """Build set ``family.n`` from a base dataset; returns (arrays dict, splits, record)."""
+    centres, per_cluster, spreads, end_targets = _design(family)
+    if base.morph is None or base.morph.shape[1] != centres.shape[1]:
+        found = None if base.morph is None else base.morph.shape[1]
+        raise ValueError(f"base dataset: family {family} needs morph weights over {centres.shape[1]} base shapes, found {found}")
+    morph = np.asarray(base.morph)
+    train, cluster = draw_indices(morph, np.asarray(base.splits["train"]), family, n)
+    val, test = np.asarray(base.splits["val"]), np.asarray(base.splits["test"])
+    order = np.concatenate([train, val, test])
+    points = np.asarray(base.points[order]).copy()
+    labels = np.concatenate([cluster, np.asarray(base.labels[val]) if base.labels is not None else -np.ones(len(val), np.int64), np.asarray(base.labels[test]) if base.labels is not None else -np.ones(len(test), np.int64)])
+    record = {"family": family, "set": f"{family}.{n}", "centres": centres.tolist(), "spread": float(spreads[n - 1]), "samples_per_cluster": per_cluster, "base_indices": order.tolist(), "train_clusters": cluster.tolist()}
+    if end_targets:
+        # The cloud of the base shape itself (the lattice/morph point nearest the corner), shared by the cluster.
+        ends = [int(np.argmin(np.linalg.norm(morph - centre, axis=1))) for centre in centres]
+        points[: len(train)] = np.asarray(base.points)[np.asarray(ends)[cluster]]
+        record["end_shape_indices"] = ends
+    arrays = {"images": np.asarray(base.images[order]), "points": points, "morph": morph[order], "labels": labels}
+    splits = {"train": np.arange(len(train)), "val": len(train) + np.arange(len(val)), "test": len(train) + len(val) + np.arange(len(test))}
+    return arrays, splits, record
+
+
+def write_family(base: Dataset, family: str, out_dir, *, overwrite: bool = False, figure: bool = True) -> list:
+    """Write the seven sets ``out_dir/<family>.1`` … ``<family>.7`` and, with ``figure``,
+    ``out_dir/coverage-<family>.png`` (+ .svg) in the manner of fig. 3; returns the set paths."""
+    from pathlib import Path
+
+    from .dataset import load_dataset
+    from .figures import coverage_figure
+
+    expected = FAMILY_BASE.get(family)
+    generator = base.manifest.get("generator", "")
+    if expected is not None and not generator.endswith(expected):
+        raise ValueError(f"family {family}: expected a {expected} base dataset, found generator {generator!r}")
+    paths = []
+    for n in range(1, N_SETS + 1):
+        arrays, splits, record = subsample(base, family, n)
+        path = Path(out_dir) / f"{family}.{n}"
+        save_dataset(path, arrays["images"], arrays["points"], morph=arrays["morph"], labels=arrays["labels"], splits=splits,
+                     generator=f"svrlens.data.subsample/{family}", parameters={"base": str(base.path), "base_manifest_seed": base.manifest.get("seed"), **record}, seed=base.manifest.get("seed"), overwrite=overwrite)
+        paths.append(path)
+    if figure:
+        coverage_figure({p.name: load_dataset(p, verify=False) for p in paths}, Path(out_dir) / f"coverage-{family}.png", title=f"training-set coverage of the subsampled sets {family}.n")
+    return paths

@@ -1,0 +1,134 @@
+import numpy as np
+import pytest
+import trimesh
+from scipy import stats
+
+from svrlens.data import MorphFamily, SynthConfig, generate
+from svrlens.data.mesh import base_radius, base_vertices, cube_grid_mesh, uv_sphere
+from svrlens.data.render import pixels_per_unit, render_isometric
+from svrlens.data.sampling import sample_surface
+from svrlens.data.synth import morph_weights, random_splits
+
+SHAPES = ("cube", "sphere", "pyramid")
+PYRAMID_PLANES = (np.array([[2.0, 0, 1], [-2.0, 0, 1], [0, 2.0, 1], [0, -2.0, 1], [0, 0, -1.0]]), np.ones(5))
+
+
+@pytest.mark.parametrize("n", [2, 8, 16])
+def test_mesh_is_a_closed_consistent_surface(n):
+    directions, faces = cube_grid_mesh(n)
+    assert directions.shape == (6 * n * n + 2, 3) and faces.shape == (12 * n * n, 3)
+    np.testing.assert_allclose(np.linalg.norm(directions, axis=1), 1.0)
+    for vertices in base_vertices(SHAPES, directions):
+        mesh = trimesh.Trimesh(vertices, faces, process=False)
+        assert mesh.is_watertight and mesh.is_winding_consistent and mesh.volume > 0
+
+
+def test_base_shapes_are_exact_and_of_equal_volume():
+    directions, faces = cube_grid_mesh(16)
+    cube, sphere, pyramid = base_vertices(SHAPES, directions)
+    assert np.abs(cube).max(1) == pytest.approx(np.ones(len(cube)))  # half-side 1 everywhere
+    radius = (6 / np.pi) ** (1 / 3)
+    np.testing.assert_allclose(np.linalg.norm(sphere, axis=1), radius)
+    normals, offsets = PYRAMID_PLANES
+    scale = 3 ** (1 / 3)
+    np.testing.assert_allclose((pyramid / scale @ normals.T / offsets).max(1), 1.0, atol=1e-12)  # on its planes
+    assert trimesh.Trimesh(cube, faces).volume == pytest.approx(8.0)
+    assert trimesh.Trimesh(pyramid, faces).volume == pytest.approx(8.0)  # flat faces: exact, the mesh follows the creases
+    assert trimesh.Trimesh(sphere, faces).volume == pytest.approx(8.0, rel=0.01)
+    bounding = base_vertices(SHAPES, directions, size="bounding")
+    np.testing.assert_allclose(np.linalg.norm(bounding, axis=2).max(1), np.sqrt(3))
+
+
+def test_samples_lie_on_the_surfaces():
+    directions, faces = cube_grid_mesh(16)
+    cube, sphere, pyramid = base_vertices(SHAPES, directions)
+    rng = np.random.default_rng(0)
+    np.testing.assert_allclose(np.abs(sample_surface(cube, faces, 2000, rng)).max(1), 1.0, atol=1e-6)
+    normals, offsets = PYRAMID_PLANES
+    points = sample_surface(pyramid, faces, 2000, rng).astype(np.float64) / 3 ** (1 / 3)
+    np.testing.assert_allclose((points @ normals.T / offsets).max(1), 1.0, atol=1e-6)
+    norms = np.linalg.norm(sample_surface(sphere, faces, 2000, rng), axis=1)
+    assert norms.max() <= (6 / np.pi) ** (1 / 3) + 1e-5 and norms.min() > 0.99 * (6 / np.pi) ** (1 / 3)
+
+
+def test_sampling_is_uniform_on_the_sphere():
+    """Archimedes: the height of a uniform point on a sphere is uniform on [-R, R]."""
+    directions, faces = cube_grid_mesh(32)
+    sphere = base_vertices(("sphere",), directions)[0]
+    points = sample_surface(sphere, faces, 20000, np.random.default_rng(1)).astype(np.float64)
+    points /= np.linalg.norm(points, axis=1, keepdims=True)
+    for axis in range(3):
+        assert stats.kstest(points[:, axis], stats.uniform(-1, 2).cdf).pvalue > 0.01
+    faces_hit = np.abs(sample_surface(base_vertices(("cube",), directions)[0], faces, 60000, np.random.default_rng(2))).argmax(1)
+    np.testing.assert_allclose(np.bincount(faces_hit) / 60000, 1 / 3, atol=0.01)
+
+
+def test_rendered_cube_silhouette_is_the_isometric_hexagon():
+    directions, faces = cube_grid_mesh(16)
+    cube = base_vertices(("cube",), directions)[0]
+    extent = np.sqrt(3.0)
+    image = render_isometric(cube, faces, image_size=128, extent=extent)
+    covered = (image != 255).any(-1).sum()
+    hexagon = 4 * np.sqrt(3) * pixels_per_unit(128, extent) ** 2  # regular hexagon, circumradius √(8/3)
+    assert covered == pytest.approx(hexagon, rel=0.03)
+    # Not a head-light: the three visible faces have three clearly different shades.
+    colours, counts = np.unique(image.reshape(-1, 3)[(image != 255).any(-1).reshape(-1)], axis=0, return_counts=True)
+    main = colours[np.argsort(counts)[-3:]]
+    assert len({int(c[0]) for c in main}) == 3 and np.ptp(main[:, 0].astype(int)) > 30
+
+
+def test_nearest_vertex_mode_snaps_to_the_uv_sphere():
+    directions, _ = cube_grid_mesh(16)
+    snapped = base_vertices(("cube", "sphere"), directions, mode="nearest-vertex")[1]
+    target = uv_sphere((6 / np.pi) ** (1 / 3))
+    assert all(np.isclose(np.linalg.norm(target - v, axis=1).min(), 0) for v in snapped)
+    assert len(np.unique(snapped.round(9), axis=0)) < len(snapped)  # several cube vertices share a target
+    radial = MorphFamily(SynthConfig(image_size=32)).vertices(np.array([[0.5, 0.5]]))
+    wrinkled = MorphFamily(SynthConfig(image_size=32, mode="nearest-vertex")).vertices(np.array([[0.5, 0.5]]))
+    assert np.abs(radial - wrinkled).max() > 0.05
+
+
+def test_generation_is_deterministic_and_shapes_regenerate_alone():
+    config = SynthConfig(n_shapes=40, image_size=32, n_points=128, seed=5)
+    a, b = generate(config, progress=False), generate(config, progress=False)
+    assert a.images.tobytes() == b.images.tobytes() and a.points.tobytes() == b.points.tobytes()
+    weights = morph_weights("cube-sphere", 40, 5)
+    for sampling in ("coupled", "independent"):
+        cfg = SynthConfig(n_shapes=40, image_size=32, n_points=128, seed=5, sampling=sampling)
+        data = a if sampling == "coupled" else generate(cfg, progress=False)
+        family = MorphFamily(cfg)
+        for index in (0, 17, 39):  # any one shape, regenerated alone
+            np.testing.assert_array_equal(family.clouds(weights[index : index + 1], [index])[0], data.points[index])
+            np.testing.assert_array_equal(family.images(weights[index : index + 1])[0], data.images[index])
+    other = generate(SynthConfig(n_shapes=40, image_size=32, n_points=128, seed=6), progress=False)
+    assert not np.array_equal(other.points, a.points)
+
+
+def test_splits_and_weights():
+    splits = random_splits(1000, 0)
+    assert [len(splits[k]) for k in ("train", "test", "val")] == [700, 200, 100]
+    assert len(np.unique(np.concatenate(list(splits.values())))) == 1000
+    t = morph_weights("cube-sphere", 1000, 0)[:, 1]
+    np.testing.assert_allclose(np.diff(t), 1 / 999)
+    w = morph_weights("cube-pyramid-sphere", 10000, 0)
+    assert w.shape == (10000, 3) and np.allclose(w.sum(1), 1) and (w >= 0).all()
+    assert len(np.unique(w.round(9), axis=0)) == 10000
+    for corner in np.eye(3):  # the lattice reaches the corners and covers the simplex evenly
+        assert np.linalg.norm(w - corner, axis=1).min() < 0.02
+    assert np.histogram(w[:, 0], bins=5, range=(0, 1))[0][0] > np.histogram(w[:, 0], bins=5, range=(0, 1))[0][-1]
+
+
+@pytest.mark.parametrize(
+    "config,message",
+    [
+        (SynthConfig(family="torus"), "family: expected one of"),
+        (SynthConfig(mode="snap"), "mode: expected"),
+        (SynthConfig(size="huge"), "size: expected"),
+        (SynthConfig(sampling="lazy"), "sampling: expected"),
+        (SynthConfig(image_size=4), "8–1024 px"),
+        (SynthConfig(mesh_resolution=5), "expected an even n ≥ 2"),
+    ],
+)
+def test_config_errors(config, message):
+    with pytest.raises(ValueError, match=message):
+        MorphFamily(config)
