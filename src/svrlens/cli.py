@@ -116,6 +116,51 @@ def _cmd_data_export(args) -> int:
     return 0
 
 
+def _cmd_train(args) -> int:
+    from svrlens.training import preset, train
+
+    config = preset(args.preset, epochs=args.epochs, image_size=args.image_size, labels=args.labels, batch_size=args.batch_size, lr=args.lr, seed=args.seed, device=args.device)
+    result = train(config, args.dataset, args.out, progress=not args.quiet)
+    print(f"run          {result.out_dir} ({result.epochs} epochs, {result.seconds:.1f} s)")
+    print(f"best         epoch {result.best_epoch}, validation Chamfer {result.best_val_chamfer:.4f}")
+    print(f"predictions  {result.predictions}")
+    return 0
+
+
+def _load_images(path):
+    """Images from a dataset directory (all samples), a folder of PNGs, or an .npy array."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from svrlens.data import load_dataset
+    from svrlens.io import load_npy, load_png_folder
+
+    path = Path(path)
+    if path.is_dir() and (path / "manifest.json").exists():
+        data = load_dataset(path)
+        return np.asarray(data.images), np.arange(len(data)), None
+    if path.is_dir():
+        images, names = load_png_folder(path)
+        if not names:
+            raise InputError("expected *.png images, found none", path)
+        return images, np.arange(len(names)), names
+    images = load_npy(path)
+    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
+        raise InputError(f"expected uint8 images (N, H, W, 3), found {images.dtype} {images.shape}", path)
+    return images, np.arange(len(images)), None
+
+
+def _cmd_predict(args) -> int:
+    from svrlens.training import predict_images, save_predictions
+
+    images, indices, names = _load_images(args.images)
+    points, codewords = predict_images(args.checkpoint, images, batch_size=args.batch_size)
+    path = save_predictions(args.out, points, codewords, indices, names=names)
+    print(f"wrote {path} ({len(points)} predictions of {points.shape[1]} points)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="svrlens", description="Does a single-view 3D reconstruction network reconstruct, or recognise?")
     parser.add_argument("--version", action="version", version=f"svrlens {__version__}")
@@ -136,6 +181,27 @@ def build_parser() -> argparse.ArgumentParser:
     tendency.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     tendency.add_argument("--quiet", action="store_true", help="no progress bars")
     tendency.set_defaults(func=_cmd_tendency)
+
+    train = commands.add_parser("train", help="train the ResNet-18 + FoldingNet model on a dataset")
+    train.add_argument("dataset", help="dataset directory (svrlens format)")
+    train.add_argument("--out", required=True, help="run directory (re-running resumes from its last.pt)")
+    train.add_argument("--preset", choices=["laptop", "paper"], default="laptop", help="laptop (default: 64 px, 120 epochs, 128-wide decoder) or paper")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--image-size", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--lr", type=float)
+    train.add_argument("--labels", choices=["none", "weak", "full"], help="class-label supervision (default: none)")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--device", help="auto (default), cpu, cuda, cuda:1 …")
+    train.add_argument("--quiet", action="store_true")
+    train.set_defaults(func=_cmd_train)
+
+    predict = commands.add_parser("predict", help="predict point clouds for images with a trained checkpoint")
+    predict.add_argument("checkpoint", help="best.pt or last.pt of a run")
+    predict.add_argument("images", help="a dataset directory, a folder of PNGs, or an .npy of uint8 (N, H, W, 3)")
+    predict.add_argument("--out", required=True, help="PRED.npz with points, codewords, indices")
+    predict.add_argument("--batch-size", type=int, default=64)
+    predict.set_defaults(func=_cmd_predict)
 
     data = commands.add_parser("data", help="synthetic datasets: synth, subsample, inspect, preview, export")
     data_commands = data.add_subparsers(dest="data_command", metavar="ACTION", parser_class=_Parser, required=True)
@@ -182,7 +248,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    return f"svrlens: warning: {' '.join(str(message).split())}\n"
+
+
 def main(argv=None) -> int:
+    import warnings
+
+    warnings.formatwarning = _one_line_warning
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -1,0 +1,239 @@
+"""The training loop (nanoGPT-style: setup, data, model, resume, evaluate, the loop), and prediction.
+
+A run directory holds ``config.json``, ``log.jsonl`` (one line per epoch), ``last.pt`` (everything
+needed to resume: model, optimizer, RNG states, epoch, best validation), ``best.pt`` (the model
+with the lowest validation Chamfer — never chosen on test) and ``predictions/test.npz``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from svrlens.data import Dataset, load_dataset
+from svrlens.errors import InputError
+from svrlens.geometry import chamfer_distance, fscore
+from svrlens.io import write_json
+from svrlens.models import ReconstructionNet, build_model
+
+from .checkpoint import load_checkpoint, save_checkpoint
+from .config import TrainConfig
+
+# ImageNet statistics, so that torchvision / ImageNet encoder weights see what they expect.
+_MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+_STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+
+
+@dataclass
+class RunResult:
+    out_dir: Path
+    best_epoch: int
+    best_val_chamfer: float
+    epochs: int
+    seconds: float
+    predictions: Path
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def to_input(images, image_size: int | None, device) -> torch.Tensor:
+    """uint8 (B, H, W, 3) → normalised float (B, 3, S, S) on ``device`` (bilinear, antialiased resize)."""
+    x = torch.from_numpy(np.array(images)).to(device).permute(0, 3, 1, 2).float().div_(255)  # a copy: memory maps are read-only
+    if image_size is not None and x.shape[-1] != image_size:
+        x = F.interpolate(x, size=(image_size, image_size), mode="bilinear", antialias=True, align_corners=False)
+    return (x - _MEAN.to(device)) / _STD.to(device)
+
+
+def lr_at(epoch: int, config: TrainConfig) -> float:
+    """Step decay: ×``lr_decay`` at each milestone (a fraction of the epochs) already passed."""
+    passed = sum(epoch >= int(round(m * config.epochs)) for m in config.lr_milestones)
+    return config.lr * config.lr_decay**passed
+
+
+@torch.no_grad()
+def predict(model: ReconstructionNet, images, *, image_size=None, batch_size=64, device=None):
+    """Points (N, P, 3) and codewords (N, 512) as float32 numpy arrays, in eval mode."""
+    device = device or next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    points, codes = [], []
+    for start in range(0, len(images), batch_size):
+        p, c = model(to_input(images[start : start + batch_size], image_size, device))
+        points.append(p.float().cpu().numpy())
+        codes.append(c.float().cpu().numpy())
+    model.train(was_training)
+    return np.concatenate(points), np.concatenate(codes)
+
+
+@torch.no_grad()
+def evaluate(model, data: Dataset, config: TrainConfig, device) -> dict:
+    """Mean Chamfer (eq. 2) and F-score at ``config.fscore_threshold`` on a split."""
+    points, _ = predict(model, data.images, image_size=config.image_size, device=device)
+    target = torch.as_tensor(np.asarray(data.points))
+    prediction = torch.from_numpy(points)
+    return {"chamfer": float(chamfer_distance(prediction, target).mean()), "fscore": float(fscore(prediction, target, config.fscore_threshold).fscore.mean())}
+
+
+def _uses_labels(config: TrainConfig, epoch: int) -> bool:
+    return config.labels == "full" or (config.labels == "weak" and epoch < config.weak_epochs)
+
+
+def _resume_log(log_path: Path, last_epoch: int) -> None:
+    """Drop log lines of epochs after the checkpoint (a kill between logging and saving)."""
+    if log_path.exists():
+        lines = [line for line in log_path.read_text().splitlines() if line.strip() and json.loads(line)["epoch"] <= last_epoch]
+        log_path.write_text("".join(line + "\n" for line in lines))
+
+
+def train(config: TrainConfig, dataset, out_dir, *, progress: bool = True) -> RunResult:
+    """Train on ``dataset`` (a :class:`Dataset` or a dataset directory) into ``out_dir``.
+
+    Re-running the same command on the same ``out_dir`` resumes from ``last.pt``; on the CPU the
+    result is bitwise the same as an uninterrupted run.
+    """
+    config.validate()
+    started = time.perf_counter()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    device = resolve_device(config.device)
+    torch.manual_seed(config.seed)
+
+    # Data
+    data = dataset if isinstance(dataset, Dataset) else load_dataset(dataset)
+    if len(data.splits.get("train", [])) == 0:
+        raise InputError("no training samples (empty 'train' split)", data.path)
+    train_set = data.subset("train")
+    val_set = data.subset("val") if len(data.splits.get("val", [])) else None
+    n_classes = 0
+    if config.labels != "none":
+        if data.labels is None:
+            raise InputError(f"labels mode {config.labels!r} needs labels.npy, the dataset has none", data.path)
+        n_classes = int(np.max(data.labels)) + 1
+    train_images = np.asarray(train_set.images)
+    input_size = int(config.image_size or train_images.shape[1])  # what the encoder sees; saved for predict
+    train_points = torch.as_tensor(np.asarray(train_set.points))
+    train_labels = None if n_classes == 0 else torch.as_tensor(np.asarray(train_set.labels))
+
+    # Model, optimizer, and resume
+    model = build_model(replace(config.model, n_classes=n_classes)).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    generator = torch.Generator().manual_seed(config.seed)
+    start_epoch, best = 0, {"epoch": -1, "val_chamfer": float("inf")}
+    log_path = out / "log.jsonl"
+    if (out / "last.pt").exists():
+        state = load_checkpoint(out / "last.pt", map_location=device)
+        if state["config"] != config.to_dict():
+            raise InputError("holds a run with a different configuration; use another --out or delete it", out)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        generator.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        start_epoch, best = state["epoch"] + 1, state["best"]
+        _resume_log(log_path, state["epoch"])
+    else:
+        write_json(out / "config.json", config.to_dict())
+        log_path.write_text("")
+
+    # The loop
+    n_train = len(train_set)
+    bar = tqdm(range(start_epoch, config.epochs), disable=not progress, unit="epoch", desc=f"train {out.name}", initial=start_epoch, total=config.epochs)
+    for epoch in bar:
+        tic = time.perf_counter()
+        lr = lr_at(epoch, config)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        model.train()
+        order = torch.randperm(n_train, generator=generator)
+        total, seen = 0.0, 0
+        for start in range(0, n_train, config.batch_size):
+            index = order[start : start + config.batch_size]
+            points, codewords = model(to_input(train_images[index.numpy()], config.image_size, device))
+            loss = chamfer_distance(points, train_points[index].to(device)).mean()
+            objective = loss
+            if train_labels is not None and _uses_labels(config, epoch):
+                objective = loss + config.label_weight * F.cross_entropy(model.classify(codewords), train_labels[index].to(device))
+            optimizer.zero_grad(set_to_none=True)
+            objective.backward()
+            optimizer.step()
+            total += loss.item() * len(index)  # .item() syncs with the GPU once per batch
+            seen += len(index)
+        record = {"epoch": epoch, "train_chamfer": total / seen, "lr": lr, "labels_used": train_labels is not None and _uses_labels(config, epoch)}
+        if val_set is not None and ((epoch + 1) % config.val_every == 0 or epoch == config.epochs - 1):
+            metrics = evaluate(model, val_set, config, device)
+            record.update(val_chamfer=metrics["chamfer"], val_fscore=metrics["fscore"])
+            if metrics["chamfer"] < best["val_chamfer"]:
+                best = {"epoch": epoch, "val_chamfer": metrics["chamfer"], "val_fscore": metrics["fscore"]}
+                save_checkpoint(out / "best.pt", {"model": model.state_dict(), "config": config.to_dict(), "n_classes": n_classes, "input_size": input_size, "epoch": epoch, "best": best})
+        record["seconds"] = time.perf_counter() - tic
+        with open(log_path, "a") as handle:
+            handle.write(json.dumps(record) + "\n")
+        save_checkpoint(out / "last.pt", {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "generator": generator.get_state(), "torch_rng": torch.get_rng_state(), "config": config.to_dict(), "n_classes": n_classes, "input_size": input_size, "epoch": epoch, "best": best})
+        bar.set_postfix(loss=f"{record['train_chamfer']:.4f}", val=f"{best['val_chamfer']:.4f}")
+
+    # Predictions of the best model on the test split
+    if not (out / "best.pt").exists():  # no validation split: the last model is the best we have
+        save_checkpoint(out / "best.pt", {"model": model.state_dict(), "config": config.to_dict(), "n_classes": n_classes, "input_size": input_size, "epoch": config.epochs - 1, "best": best})
+    model.load_state_dict(load_checkpoint(out / "best.pt", map_location=device)["model"])
+    test_index = np.asarray(data.splits.get("test", []), np.int64)
+    points, codewords = predict(model, np.asarray(data.images)[test_index], image_size=config.image_size, device=device) if len(test_index) else (np.zeros((0, model.decoder.n_points, 3), np.float32), np.zeros((0, 512), np.float32))
+    predictions = save_predictions(out / "predictions" / "test.npz", points, codewords, test_index)
+    return RunResult(out, int(best["epoch"]), float(best["val_chamfer"]), config.epochs, time.perf_counter() - started, predictions)
+
+
+def save_predictions(path, points, codewords, indices, names=None) -> Path:
+    """Write ``points`` (N, P, 3), ``codewords`` (N, D), ``indices`` (N,) and optional ``names``
+    (N,) (a unicode array, readable without pickles) to an .npz, atomically."""
+    import os
+    import tempfile
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npz", dir=path.parent)
+    os.close(fd)
+    try:
+        extra = {} if names is None else {"names": np.asarray(names, dtype=str)}
+        np.savez(tmp, points=np.asarray(points, np.float32), codewords=np.asarray(codewords, np.float32), indices=np.asarray(indices, np.int64), **extra)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_model(checkpoint) -> tuple[ReconstructionNet, TrainConfig, int]:
+    """Model (eval mode, CPU), training config and input size (pixels) from ``best.pt`` / ``last.pt``."""
+    state = load_checkpoint(checkpoint)
+    config = TrainConfig.from_dict(state["config"])
+    model = build_model(replace(config.model, n_classes=int(state.get("n_classes", 0))))
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as error:
+        raise InputError(f"weights do not fit the saved configuration ({' '.join(str(error).split())[:200]})", checkpoint) from None
+    return model.eval(), config, int(state.get("input_size") or config.image_size or 128)
+
+
+def predict_images(checkpoint, images: np.ndarray, *, batch_size: int = 64):
+    """Run a checkpoint on uint8 images (N, H, W, 3) of any size; returns (points, codewords).
+
+    Images whose size differs from the training input are resized (bilinear, antialiased) to it,
+    with a warning: the model only ever saw that size.
+    """
+    import warnings
+
+    model, _, input_size = load_model(checkpoint)
+    if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
+        raise InputError(f"expected uint8 images (N, H, W, 3), found {images.dtype} {images.shape}")
+    if images.shape[1:3] != (input_size, input_size):
+        warnings.warn(f"images are {images.shape[2]}x{images.shape[1]}; resizing to the model's {input_size}x{input_size}", stacklevel=2)
+    return predict(model, images, image_size=input_size, batch_size=batch_size, device=torch.device("cpu"))

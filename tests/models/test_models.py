@@ -1,0 +1,77 @@
+import pytest
+import torch
+
+from svrlens.models import FoldingDecoder, ModelConfig, ResNet18Encoder, build_model
+
+
+def torchvision_resnet18_shapes():
+    """Parameter and buffer names/shapes of torchvision.models.resnet18 (from its documented structure)."""
+    shapes = {"conv1.weight": (64, 3, 7, 7)}
+
+    def bn(prefix, c):
+        shapes.update({f"{prefix}.weight": (c,), f"{prefix}.bias": (c,), f"{prefix}.running_mean": (c,), f"{prefix}.running_var": (c,), f"{prefix}.num_batches_tracked": ()})
+
+    bn("bn1", 64)
+    inplanes = 64
+    for layer, planes in enumerate((64, 128, 256, 512), start=1):
+        for block in range(2):
+            p = f"layer{layer}.{block}"
+            shapes[f"{p}.conv1.weight"] = (planes, inplanes if block == 0 else planes, 3, 3)
+            bn(f"{p}.bn1", planes)
+            shapes[f"{p}.conv2.weight"] = (planes, planes, 3, 3)
+            bn(f"{p}.bn2", planes)
+            if block == 0 and layer > 1:
+                shapes[f"{p}.downsample.0.weight"] = (planes, inplanes, 1, 1)
+                bn(f"{p}.downsample.1", planes)
+        inplanes = planes
+    shapes.update({"fc.weight": (1000, 512), "fc.bias": (1000,)})
+    return shapes
+
+
+def test_encoder_parameter_count():
+    encoder = ResNet18Encoder()
+    assert sum(p.numel() for p in encoder.parameters()) == 11_176_512
+    with_fc = sum(torch.Size(s).numel() for k, s in torchvision_resnet18_shapes().items() if "running" not in k and "num_batches" not in k)
+    assert with_fc == 11_689_512  # torchvision's documented count with the 1000-class head
+
+
+def test_torchvision_state_dict_loads():
+    generator = torch.Generator().manual_seed(0)
+    state = {k: (torch.randn(s, generator=generator) if s else torch.tensor(7)) for k, s in torchvision_resnet18_shapes().items()}
+    encoder = ResNet18Encoder()
+    encoder.load_state_dict(state)  # strict: every non-fc name and shape must match
+    ours = encoder.state_dict()
+    assert set(ours) == {k for k in state if not k.startswith("fc.")}
+    for key, value in ours.items():
+        torch.testing.assert_close(value, state[key])
+
+
+@pytest.mark.parametrize("size", [64, 128, 224])
+def test_encoder_input_sizes(size):
+    encoder = ResNet18Encoder().eval()
+    with torch.no_grad():
+        assert encoder(torch.randn(2, 3, size, size)).shape == (2, 512)
+
+
+@pytest.mark.parametrize("grid_size", [8, 16, 32])
+def test_decoder_output_shape(grid_size):
+    decoder = FoldingDecoder(grid_size=grid_size, width=32)
+    points = decoder(torch.randn(3, 512))
+    assert points.shape == (3, grid_size * grid_size, 3) and decoder.n_points == grid_size**2
+    assert decoder.grid.min() == pytest.approx(-0.3) and decoder.grid.max() == pytest.approx(0.3)
+
+
+def test_decoder_parameter_counts_documented():
+    assert sum(p.numel() for p in FoldingDecoder(width=512).parameters()) == 2_642_438
+    assert sum(p.numel() for p in FoldingDecoder(width=128).parameters()) == 267_398
+
+
+def test_model_forward_and_class_head():
+    model = build_model(ModelConfig(grid_size=8, decoder_width=16, n_classes=3))
+    points, codewords = model(torch.randn(2, 3, 64, 64))
+    assert points.shape == (2, 64, 3) and codewords.shape == (2, 512)
+    assert model.classify(codewords).shape == (2, 3)
+    with pytest.raises(ValueError, match="without a class head"):
+        build_model(ModelConfig(grid_size=8, decoder_width=16)).classify(codewords)
+    with pytest.raises(ValueError, match="model config"):
+        build_model(ModelConfig(grid_size=1))
