@@ -177,28 +177,19 @@ def fscore_pairs(a, b, pair_a, pair_b, thresholds, precision, recall, n_chunks):
 
 
 @njit(parallel=True, fastmath=_FAST, cache=True)
-def l1_pairs_uint8(a, b, pair_a, pair_b, out):
-    """Sum of |a_i − b_j| over flattened uint8 images. a: (Na, D), b: (Nb, D); out: (n_pairs,) float64."""
+def l1_pairs(a, b, pair_a, pair_b, zero, out):
+    """Sum of |a_i − b_j| over flattened images. a: (Na, D), b: (Nb, D); out: (n_pairs,) float64.
+
+    ``zero`` picks the accumulator: ``np.int64(0)`` for uint8 pixels (exact integer sums,
+    ~5× faster than float accumulation here: the SAD pattern vectorises), ``np.float64(0)`` for
+    float pixels.
+    """
     n_pairs = pair_a.shape[0]
     dim = a.shape[1]
     for k in prange(n_pairs):
         u = a[pair_a[k]]
         v = b[pair_b[k]]
-        total = 0
+        total = zero
         for e in range(dim):
-            total += abs(np.int32(u[e]) - np.int32(v[e]))
-        out[k] = total
-
-
-@njit(parallel=True, fastmath=_FAST, cache=True)
-def l1_pairs_float(a, b, pair_a, pair_b, out):
-    """Sum of |a_i − b_j| over flattened float images (float64 accumulation)."""
-    n_pairs = pair_a.shape[0]
-    dim = a.shape[1]
-    for k in prange(n_pairs):
-        u = a[pair_a[k]]
-        v = b[pair_b[k]]
-        total = 0.0
-        for e in range(dim):
-            total += abs(np.float64(u[e]) - np.float64(v[e]))
+            total += abs((zero + u[e]) - v[e])
         out[k] = total

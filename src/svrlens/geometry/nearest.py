@@ -38,6 +38,11 @@ def _use_cpu_kernel(x: torch.Tensor) -> bool:
     return x.device.type == "cpu"
 
 
+def _kernel_inputs(x, y, x_lengths, y_lengths):
+    """SoA numpy clouds and int64 lengths for the CPU kernels."""
+    return to_soa(x), x_lengths.cpu().numpy(), to_soa(y), y_lengths.cpu().numpy()
+
+
 def _torch_blocks(x, y, x_lengths, y_lengths):
     """Yield (slice, squared distance block (b, P1, P2)) with padded entries at +inf."""
     batch, p1, p2 = x.shape[0], x.shape[1], y.shape[1]
@@ -61,10 +66,10 @@ def sq_minima(x, y, x_lengths=None, y_lengths=None):
     x_lengths = _full_lengths(x, x_lengths)
     y_lengths = _full_lengths(y, y_lengths)
     if _use_cpu_kernel(x):
-        xs, ys = to_soa(x), to_soa(y)
+        xs, xl, ys, yl = _kernel_inputs(x, y, x_lengths, y_lengths)
         rowmin = np.zeros((x.shape[0], x.shape[1]), xs.dtype)  # entries past a length stay 0
         colmin = np.zeros((y.shape[0], y.shape[1]), ys.dtype)
-        _cpu_kernels.batch_sq_minima(xs, x_lengths.cpu().numpy(), ys, y_lengths.cpu().numpy(), rowmin, colmin)
+        _cpu_kernels.batch_sq_minima(xs, xl, ys, yl, rowmin, colmin)
         return torch.from_numpy(rowmin), torch.from_numpy(colmin)
     rowmin = torch.empty(x.shape[:2], dtype=x.dtype, device=x.device)
     colmin = torch.empty(y.shape[:2], dtype=x.dtype, device=x.device)
@@ -83,13 +88,13 @@ def nearest_indices(x, y, x_lengths=None, y_lengths=None):
     x_lengths = _full_lengths(x, x_lengths)
     y_lengths = _full_lengths(y, y_lengths)
     if _use_cpu_kernel(x):
-        xs, ys = to_soa(x), to_soa(y)
+        xs, xl, ys, yl = _kernel_inputs(x, y, x_lengths, y_lengths)
         batch, p1, p2 = x.shape[0], x.shape[1], y.shape[1]
         d_xy = np.empty((batch, p1), xs.dtype)
         d_yx = np.empty((batch, p2), xs.dtype)
         i_xy = np.zeros((batch, p1), np.int32)
         i_yx = np.zeros((batch, p2), np.int32)
-        _cpu_kernels.batch_nearest(xs, x_lengths.cpu().numpy(), ys, y_lengths.cpu().numpy(), d_xy, i_xy, d_yx, i_yx)
+        _cpu_kernels.batch_nearest(xs, xl, ys, yl, d_xy, i_xy, d_yx, i_yx)
         return torch.from_numpy(i_xy).long(), torch.from_numpy(i_yx).long()
     i_xy = torch.zeros(x.shape[:2], dtype=torch.int64, device=x.device)
     i_yx = torch.zeros(y.shape[:2], dtype=torch.int64, device=x.device)

@@ -273,12 +273,12 @@ def pairwise_l1(images_a, images_b=None):
     dim = math.prod(a.shape[1:])
     flat_a = np.ascontiguousarray(a.reshape(a.shape[0], dim))
     flat_b = flat_a if symmetric else np.ascontiguousarray(b.reshape(b.shape[0], dim))
-    kernel = _cpu_kernels.l1_pairs_uint8 if a.dtype == np.uint8 else _cpu_kernels.l1_pairs_float
     scale = dim * (255.0 if a.dtype == np.uint8 else 1.0)
+    zero = np.int64(0) if a.dtype == np.uint8 else np.float64(0)
     out = np.zeros((a.shape[0], b.shape[0]), np.float64)
     for r0, c0, ia, ib in _tile_pairs(a.shape[0], b.shape[0], _TILE, symmetric):
         values = np.empty(ia.shape[0], np.float64)
-        kernel(flat_a[r0:], flat_b[c0:], ia, ib, values)
+        _cpu_kernels.l1_pairs(flat_a[r0:], flat_b[c0:], ia, ib, zero, values)
         out[r0 + ia, c0 + ib] = values / scale
     if symmetric:
         out = out + out.T
