@@ -161,6 +161,30 @@ def _cmd_predict(args) -> int:
     return 0
 
 
+def _print_diagnosis(result, out) -> int:
+    from svrlens.evaluation import format_summary
+
+    print(format_summary(result))
+    print(f"\nwrote {out}/diagnosis.json and {out}/summary.txt")
+    return 0
+
+
+def _cmd_diagnose(args) -> int:
+    from svrlens.evaluation import run_diagnosis
+
+    result = run_diagnosis(args.train, args.predictions, test_dataset=args.test, out_dir=args.out, random_state=args.seed, progress=not args.quiet)
+    return _print_diagnosis(result, args.out)
+
+
+def _cmd_evaluate(args) -> int:
+    from pathlib import Path
+
+    from svrlens.evaluation import evaluate_run
+
+    out = args.out or Path(args.run) / "diagnosis"
+    return _print_diagnosis(evaluate_run(args.run, out_dir=out, progress=not args.quiet), out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="svrlens", description="Does a single-view 3D reconstruction network reconstruct, or recognise?")
     parser.add_argument("--version", action="version", version=f"svrlens {__version__}")
@@ -202,6 +226,21 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--out", required=True, help="PRED.npz with points, codewords, indices")
     predict.add_argument("--batch-size", type=int, default=64)
     predict.set_defaults(func=_cmd_predict)
+
+    diagnose = commands.add_parser("diagnose", help="recognition or reconstruction? diagnose any model's predictions")
+    diagnose.add_argument("--train", required=True, help="dataset directory whose 'train' split the model was trained on")
+    diagnose.add_argument("--predictions", required=True, help="PRED.npz with points (N, P, 3) for the test split (optional indices)")
+    diagnose.add_argument("--test", help="dataset directory whose 'test' split was predicted (default: --train)")
+    diagnose.add_argument("--out", default="diagnosis", help="output directory (default: ./diagnosis)")
+    diagnose.add_argument("--seed", type=int, default=0)
+    diagnose.add_argument("--quiet", action="store_true")
+    diagnose.set_defaults(func=_cmd_diagnose)
+
+    evaluate = commands.add_parser("evaluate", help="diagnose a svrlens training run")
+    evaluate.add_argument("run", help="run directory of 'svrlens train'")
+    evaluate.add_argument("--out", help="output directory (default: RUN/diagnosis)")
+    evaluate.add_argument("--quiet", action="store_true")
+    evaluate.set_defaults(func=_cmd_evaluate)
 
     data = commands.add_parser("data", help="synthetic datasets: synth, subsample, inspect, preview, export")
     data_commands = data.add_subparsers(dest="data_command", metavar="ACTION", parser_class=_Parser, required=True)

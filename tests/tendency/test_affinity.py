@@ -157,3 +157,19 @@ def test_adaptive_damping_rises_on_oscillation():
 def test_parameter_errors(params, message):
     with pytest.raises(ValueError, match=message):
         AffinityPropagation(**params).fit(1 - np.eye(3) + np.array([[0, 1, 0], [1, 0, 0], [0, 0, 0]]))
+
+
+@pytest.mark.parametrize("backend", ["numba", "torch"])
+def test_many_exact_copies_of_a_few_shapes(backend):
+    """A recognising network's predictions: 200 copies of two clouds (AP alone: K = 44, no convergence)."""
+    copies = np.repeat([0, 1], [88, 112])
+    d = np.where(copies[:, None] == copies[None, :], 0.0, 0.47)
+    plain = AffinityPropagation(backend=backend).fit(d)
+    assert plain.converged_ and adjusted_rand_score(copies, plain.labels_) == 1.0
+    assert set(plain.cluster_centers_indices_.tolist()) == {0, 88}
+    ada = AdaptiveAffinityPropagation(backend=backend).fit(d)
+    assert ada.silhouette_ == pytest.approx(1.0) and adjusted_rand_score(copies, ada.labels_) == 1.0
+    three = np.repeat([0, 1, 2], [50, 60, 70])
+    points = np.array([0.0, 1.0, 5.0])[three]
+    ada = AdaptiveAffinityPropagation(backend=backend).fit(np.abs(points[:, None] - points[None]))
+    assert adjusted_rand_score(three, ada.labels_) == 1.0

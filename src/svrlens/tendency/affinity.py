@@ -136,13 +136,33 @@ def _iterate(messages, n, damping, max_iter, convergence_iter, adaptive=None) ->
     return _Run(exemplars, max_iter, False, damping)
 
 
+def _collapse_duplicates(distances):
+    """Groups of exact duplicates (distance 0, transitively): (representatives, inverse) or None.
+
+    A recognising network emits exact copies of a few shapes; AP's messages between exact
+    duplicates are ties that oscillate (measured: 200 copies of two clouds, K = 44, no
+    convergence). Duplicates belong to one cluster whatever the clustering, so AP runs on one
+    representative per group and the labels are broadcast back.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    d = distances.detach().cpu().numpy() if isinstance(distances, torch.Tensor) else np.asarray(distances)
+    rows, cols = np.nonzero(d == 0)
+    if len(rows) == d.shape[0]:  # only the diagonal
+        return None
+    n_groups, group = connected_components(coo_matrix((np.ones(len(rows)), (rows, cols)), shape=d.shape), directed=False)
+    representatives = np.array([np.flatnonzero(group == g)[0] for g in range(n_groups)])
+    return representatives, group
+
+
 def _medoid(distances) -> int:
     sums = distances.sum(1)
     return int(sums.argmin())
 
 
 def _prepare(distances, dtype, device):
-    distances = check_distances(distances)
+    """The compute device and dtype (``fit`` has validated ``distances`` already)."""
     if device is None:
         device = distances.device if isinstance(distances, torch.Tensor) else torch.device("cpu")
     return distances, torch.device(device), dtype
@@ -264,8 +284,24 @@ class AffinityPropagation:
         return self
 
     def fit(self, distances, y=None):
-        """Cluster from a precomputed distance matrix (N, N); returns ``self``."""
+        """Cluster from a precomputed distance matrix (N, N); returns ``self``.
+
+        Exact duplicates (distance 0) are clustered together: AP runs on one representative of
+        each group of duplicates and the labels are broadcast back.
+        """
         self._validate_params()
+        distances = check_distances(distances)
+        collapsed = _collapse_duplicates(distances)
+        if collapsed is None:
+            return self._fit_distinct(distances)
+        representatives, group = collapsed
+        index = torch.as_tensor(representatives, device=distances.device) if isinstance(distances, torch.Tensor) else representatives
+        self._fit_distinct(distances[index][:, index], expand=(distances, group))
+        self.labels_ = self.labels_[group]
+        self.cluster_centers_indices_ = representatives[self.cluster_centers_indices_]
+        return self
+
+    def _fit_distinct(self, distances, expand=None):
         distances, device, dtype = _prepare(distances, self.dtype, self.device)
         S, median, noise = _similarities(distances, dtype, device, self.random_state)
         self.preference_ = float(median if self.preference is None else self.preference)
@@ -341,8 +377,18 @@ class AdaptiveAffinityPropagation(AffinityPropagation):
         self.scan_factor = scan_factor
         self.max_steps = max_steps
 
-    def fit(self, distances, y=None):
-        self._validate_params()
+    def _fit_distinct(self, distances, expand=None):
+        """The scan on distinct samples; with ``expand = (full distances, group of each sample)``
+        the silhouettes are those of the full data (labels broadcast), so K may reach the number
+        of distinct samples (three groups of copies can form three clusters)."""
+        full, group = expand if expand is not None else (distances, None)
+        n_full = full.shape[0]
+
+        def score_of(labels):
+            labels = labels if group is None else labels[group]
+            k = int(labels.max()) + 1
+            return (silhouette_score(full, labels, check=False) if 2 <= k <= n_full - 1 else None), k
+
         if not self.scan_factor > 1 or int(self.max_steps) < 1:
             raise ValueError(f"scan_factor and max_steps: expected > 1 and ≥ 1, found {self.scan_factor} and {self.max_steps}")
         distances, device, dtype = _prepare(distances, self.dtype, self.device)
@@ -352,6 +398,7 @@ class AdaptiveAffinityPropagation(AffinityPropagation):
         self.silhouette_ = None
         if self._degenerate(distances, median / 2):
             self.preference_ = median / 2
+            self.silhouette_ = score_of(self.labels_)[0]
             return self
         messages = _messages_for(S, self.backend)
         damping = self.damping
@@ -366,11 +413,8 @@ class AdaptiveAffinityPropagation(AffinityPropagation):
                 damping = run.damping
                 k = int(run.exemplars.sum())
                 score = None
-                if 2 <= k <= n - 1:
-                    labels, _ = _labels_from_exemplars(S, run.exemplars)
-                    k = int(labels.max()) + 1
-                    if 2 <= k <= n - 1:
-                        score = silhouette_score(distances, labels, check=False)
+                if k >= 2:
+                    score, k = score_of(_labels_from_exemplars(S, run.exemplars)[0])
                 self.scan_.append(ScanStep(preference, k, score, run.n_iter, run.converged, run.damping))
                 if score is not None and (best is None or score > best[0]):
                     best = (score, preference, run)

@@ -143,6 +143,7 @@ def train(config: TrainConfig, dataset, out_dir, *, progress: bool = True) -> Ru
         _resume_log(log_path, state["epoch"])
     else:
         write_json(out / "config.json", config.to_dict())
+        write_json(out / "dataset.json", {"path": str(Path(data.path).resolve()) if data.path else None, "sha256": data.manifest.get("sha256")})
         log_path.write_text("")
 
     # The loop

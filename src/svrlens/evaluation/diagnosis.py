@@ -1,0 +1,155 @@
+"""Recognition or reconstruction? The diagnosis of a model's test predictions (paper secs. 2–4).
+
+Evidence, all recorded in ``diagnosis.json``:
+
+- input tendencies — training images (ℓ1) and training shapes (Chamfer) — and the output
+  tendency of the test predictions (Chamfer), each with its clusters and bootstrap interval;
+- the Case (sec. 3.1): 1 = shapes clustered, images not; 3 = both clustered; 2 = otherwise
+  (shapes not clustered), with "clustered" meaning a tendency ≥ ``case_threshold``;
+- Chamfer / F-score of the model and of the Oracle-NN, retrieval and clustering baselines, with
+  KS tests and paired bootstrap intervals of the model's difference to each;
+- a per-sample memorisation score: ``m = (d(gt, T) − d(pred, T)) / d(gt, T)`` where d(·, T) is the
+  Chamfer distance to the nearest training shape (and, second variant, to the nearest cluster
+  medoid). m = 1: the prediction *is* a training shape; m ≤ 0: no closer to the training shapes
+  than the truth is; undefined (NaN, left out of means) where the truth itself is a training shape.
+
+Verdict: "recognition" when the predictions are clustered (output tendency ≥ ``case_threshold``)
+*and* memorised (mean m ≥ ``memorisation_threshold``), as the paper's Definition 1 describes a
+network that emits one of a few stored shapes; "reconstruction" otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from svrlens import __version__
+from svrlens.geometry import pairwise_chamfer, pairwise_l1
+from svrlens.tendency import clustering_tendency
+
+from .baselines import clustering, oracle_nn, retrieval
+from .compare import compare_scores
+from .metrics import per_sample_metrics
+
+# Measured on the synthetic families (1.1.n / 1.2.n, 128 px, 1024 points): clustered sets score
+# 0.84–1.0, continuous ones 0.42–0.60; 0.7 separates them.
+CASE_THRESHOLD = 0.7
+MEMORISATION_THRESHOLD = 0.5
+
+
+def _tendency(distances, seed):
+    result = clustering_tendency(distances, random_state=seed).to_dict()
+    result.pop("scan")
+    return result
+
+
+def _memorisation(gt_to_reference: np.ndarray, pred_to_reference: np.ndarray) -> np.ndarray:
+    d_gt = gt_to_reference.min(1)
+    d_pred = pred_to_reference.min(1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(d_gt > 0, (d_gt - d_pred) / np.where(d_gt > 0, d_gt, 1.0), np.nan)
+
+
+def _summary_metrics(metrics: dict) -> dict:
+    return {"chamfer": float(metrics["chamfer"].mean()), "fscore": [float(v) for v in metrics["fscore"].mean(0)]}
+
+
+def diagnose(train_images, train_points, test_images, test_points, predictions, *, thresholds=(0.01, 0.02, 0.05), relative=True,
+             case_threshold=CASE_THRESHOLD, memorisation_threshold=MEMORISATION_THRESHOLD, random_state=0, progress=False) -> dict:
+    """Diagnose predictions (N_test, P, 3) of a model trained on (train_images, train_points).
+
+    Parameters
+    ----------
+    train_images : uint8 (N_train, H, W, 3);  train_points : float (N_train, P, 3)
+    test_images : uint8 (N_test, H, W, 3);  test_points : float (N_test, P, 3) ground truth
+    predictions : float (N_test, P', 3), in the order of the test samples
+    thresholds, relative : F-score thresholds (see :func:`per_sample_metrics`)
+    case_threshold : tendency at and above which a set counts as clustered
+    memorisation_threshold : mean memorisation at and above which predictions count as memorised
+
+    Returns
+    -------
+    dict, JSON-ready: ``case``, ``verdict``, ``evidence``, ``image_tendency``, ``shape_tendency``,
+    ``output_tendency``, ``model`` / ``oracle_nn`` / ``retrieval`` / ``clustering`` (each with
+    ``chamfer`` and ``fscore`` per threshold), ``comparisons``, ``memorisation`` and ``per_sample``.
+    """
+    train_points = np.asarray(train_points, np.float32)
+    test_points = np.asarray(test_points, np.float32)
+    predictions = np.asarray(predictions, np.float32)
+    if predictions.shape[0] != test_points.shape[0]:
+        raise ValueError(f"predictions: expected one per test sample ({test_points.shape[0]}), found {predictions.shape[0]}")
+    if len(train_points) < 3 or len(test_points) < 3:
+        raise ValueError(f"expected ≥ 3 training and ≥ 3 test samples, found {len(train_points)} and {len(test_points)}")
+
+    train_shapes = pairwise_chamfer(train_points, progress=progress)
+    tendencies = {
+        "image_tendency": _tendency(pairwise_l1(train_images), random_state),
+        "shape_tendency": _tendency(train_shapes, random_state),
+        "output_tendency": _tendency(pairwise_chamfer(predictions, progress=progress), random_state),
+    }
+    oracle_index, _ = oracle_nn(test_points, train_points, progress=progress)
+    cluster = clustering(test_images, train_images, train_points, shape_distances=train_shapes, random_state=random_state)
+    predicted = {
+        "model": predictions,
+        "oracle_nn": train_points[oracle_index],
+        "retrieval": train_points[retrieval(test_images, train_images)],
+        "clustering": train_points[cluster["index"]],
+    }
+    metrics = {name: per_sample_metrics(points, test_points, thresholds=thresholds, relative=relative) for name, points in predicted.items()}
+    comparisons = {
+        name: {"fscore": compare_scores(metrics["model"]["fscore"][:, 0], metrics[name]["fscore"][:, 0], random_state=random_state),
+               "chamfer": compare_scores(metrics["model"]["chamfer"], metrics[name]["chamfer"], random_state=random_state)}
+        for name in ("oracle_nn", "retrieval", "clustering")
+    }
+
+    medoid_points = train_points[cluster["medoids"]]
+    memorisation = {
+        "nearest_training_shape": _memorisation(pairwise_chamfer(test_points, train_points), pairwise_chamfer(predictions, train_points)),
+        "nearest_medoid": _memorisation(pairwise_chamfer(test_points, medoid_points), pairwise_chamfer(predictions, medoid_points)),
+    }
+
+    shapes_clustered = tendencies["shape_tendency"]["score"] >= case_threshold
+    images_clustered = tendencies["image_tendency"]["score"] >= case_threshold
+    case = 1 if shapes_clustered and not images_clustered else 3 if shapes_clustered else 2
+    outputs_clustered = tendencies["output_tendency"]["score"] >= case_threshold
+    memorised = float(np.nanmean(memorisation["nearest_training_shape"])) >= memorisation_threshold
+    verdict = "recognition" if outputs_clustered and memorised else "reconstruction"
+    evidence = [
+        f"training shapes {'are' if shapes_clustered else 'are not'} clustered (tendency {tendencies['shape_tendency']['score']:.3f}), "
+        f"training images {'are' if images_clustered else 'are not'} (tendency {tendencies['image_tendency']['score']:.3f}): Case {case}",
+        f"predictions {'are' if outputs_clustered else 'are not'} clustered (output tendency {tendencies['output_tendency']['score']:.3f}, K={tendencies['output_tendency']['n_clusters']})",
+        f"mean memorisation {np.nanmean(memorisation['nearest_training_shape']):.3f} (1 = predictions are training shapes, 0 = as close as the truth)",
+        f"F-score of the model minus Oracle-NN: {comparisons['oracle_nn']['fscore']['relative_difference']:+.1%} "
+        f"[{comparisons['oracle_nn']['fscore']['relative_interval'][0]:+.1%}, {comparisons['oracle_nn']['fscore']['relative_interval'][1]:+.1%}]",
+        f"F-score of the model minus the clustering baseline: {comparisons['clustering']['fscore']['mean_difference']:+.3f} (KS p = {comparisons['clustering']['fscore']['ks_pvalue']:.2g})",
+    ]
+    return {
+        "case": case,
+        "verdict": verdict,
+        "evidence": evidence,
+        **tendencies,
+        **{name: _summary_metrics(m) for name, m in metrics.items()},
+        "comparisons": comparisons,
+        "clustering_baseline": {"n_clusters": cluster["n_clusters"], "medoids": cluster["medoids"].tolist()},
+        "memorisation": {k: {"mean": float(np.nanmean(v)), "median": float(np.nanmedian(v)), "undefined": int(np.isnan(v).sum())} for k, v in memorisation.items()},
+        "per_sample": {
+            "model_chamfer": metrics["model"]["chamfer"].tolist(),
+            "model_fscore": metrics["model"]["fscore"][:, 0].tolist(),
+            "oracle_nn_index": oracle_index.tolist(),
+            "memorisation": [None if np.isnan(v) else float(v) for v in memorisation["nearest_training_shape"]],
+        },
+        "conventions": metrics["model"]["conventions"] | {"case_threshold": case_threshold, "memorisation_threshold": memorisation_threshold, "tendency": "mean silhouette (eq. 10), clusters from adaptive affinity propagation"},
+        "provenance": {"svrlens_version": __version__, "random_state": random_state, "predictions_sha256": hashlib.sha256(predictions.tobytes()).hexdigest(),
+                       "n_train": int(len(train_points)), "n_test": int(len(test_points))},
+    }
+
+
+def format_summary(result: dict) -> str:
+    """A one-screen text summary with the verdict first."""
+    t = "\n".join(f"  - {line}" for line in result["evidence"])
+    rows = "\n".join(f"  {name:12s} Chamfer {result[name]['chamfer']:.4f}   F-score {result[name]['fscore'][0]:.3f}" for name in ("model", "oracle_nn", "retrieval", "clustering"))
+    thr = result["conventions"]
+    unit = "of the bounding-box side" if thr["thresholds_relative"] else "absolute"
+    return (f"verdict: {result['verdict'].upper()} (Case {result['case']})\n{t}\n\n{rows}\n"
+            f"  (Chamfer: {thr['chamfer']}; F-score at {thr['thresholds'][0]:g} {unit})")

@@ -1,0 +1,73 @@
+"""File-level entry points: ``svrlens diagnose`` (any model's predictions) and ``svrlens evaluate``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from svrlens.data import load_dataset
+from svrlens.errors import InputError
+from svrlens.io import write_json
+
+from .diagnosis import diagnose, format_summary
+
+
+def load_predictions(path, n_test: int, test_indices: np.ndarray) -> np.ndarray:
+    """Points (N_test, P, 3) from a PRED.npz (``points``; optional ``indices`` into the dataset,
+    reordered to the test split's order). Never unpickles; errors name the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("no such predictions file", path)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {k: archive[k] for k in archive.files}
+    except Exception as error:  # zip or format errors of many kinds
+        raise InputError(f"not a readable .npz ({type(error).__name__})", path) from None
+    if "points" not in arrays:
+        raise InputError(f"expected an array 'points' (N, P, 3), found {sorted(arrays)}", path)
+    points = arrays["points"]
+    if points.ndim != 3 or points.shape[-1] != 3 or points.shape[1] == 0:
+        raise InputError(f"expected points of shape (N, P, 3), found {points.shape}", path)
+    if not np.isfinite(points).all():
+        raise InputError("points contain NaN or inf", path)
+    if "indices" in arrays and len(arrays["indices"]) == len(points):
+        position = {int(i): k for k, i in enumerate(arrays["indices"])}
+        missing = [int(i) for i in test_indices if int(i) not in position]
+        if missing:
+            raise InputError(f"no prediction for {len(missing)} test samples (first: index {missing[0]})", path)
+        points = points[[position[int(i)] for i in test_indices]]
+    elif len(points) != n_test:
+        raise InputError(f"expected {n_test} predictions (one per test sample), found {len(points)}", path)
+    return points.astype(np.float32)
+
+
+def run_diagnosis(train_dataset, predictions, *, test_dataset=None, out_dir=None, random_state=0, progress=False, **options) -> dict:
+    """Diagnose predictions for the test split of ``test_dataset`` (default: ``train_dataset``),
+    against the training split of ``train_dataset``; write ``diagnosis.json`` and ``summary.txt``."""
+    train = load_dataset(train_dataset)
+    test = train if test_dataset is None else load_dataset(test_dataset)
+    train_part, test_index = train.subset("train"), np.asarray(test.splits.get("test", []), np.int64)
+    if len(test_index) == 0:
+        raise InputError("no test samples (empty 'test' split)", test.path)
+    test_part = test.subset("test")
+    points = load_predictions(predictions, len(test_index), test_index)
+    result = diagnose(np.asarray(train_part.images), np.asarray(train_part.points), np.asarray(test_part.images), np.asarray(test_part.points), points,
+                      random_state=random_state, progress=progress, **options)
+    result["provenance"] |= {"train_dataset": str(train.path), "train_sha256": train.manifest.get("sha256"), "test_dataset": str(test.path), "predictions": str(predictions)}
+    if out_dir is not None:
+        out = Path(out_dir)
+        write_json(out / "diagnosis.json", result)
+        (out / "summary.txt").write_text(format_summary(result) + "\n")
+    return result
+
+
+def evaluate_run(run_dir, *, out_dir=None, progress=False, **options) -> dict:
+    """Diagnose a svrlens training run (its ``predictions/test.npz`` on its own dataset)."""
+    run = Path(run_dir)
+    record = run / "dataset.json"
+    if not record.is_file():
+        raise InputError("not a svrlens run directory (dataset.json is missing)", run)
+    dataset = json.loads(record.read_text())["path"]
+    return run_diagnosis(dataset, run / "predictions" / "test.npz", out_dir=out_dir or run / "diagnosis", progress=progress, **options)

@@ -1,0 +1,149 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from svrlens.data import SynthConfig, load_dataset, subsample, synthesize, write_family
+from svrlens.evaluation import clustering, compare_scores, diagnose, load_predictions, oracle_nn, per_sample_metrics, retrieval
+from svrlens.errors import InputError
+from svrlens.geometry import fscore
+from tests.geometry.reference import chamfer
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    path = tmp_path_factory.mktemp("eval") / "base"
+    synthesize(SynthConfig(n_shapes=1000, image_size=32, n_points=128, seed=2), path, progress=False)
+    return load_dataset(path)
+
+
+def _split(arrays, splits, name):
+    return np.asarray(arrays["images"][splits[name]]), np.asarray(arrays["points"][splits[name]])
+
+
+def test_oracle_nn_is_the_brute_force_argmin(rng):
+    train = rng.standard_normal((12, 20, 3)).astype(np.float32)
+    test = rng.standard_normal((5, 20, 3)).astype(np.float32)
+    index, distance = oracle_nn(test, train)
+    reference = np.array([[chamfer(t, s) for s in train] for t in test])
+    np.testing.assert_array_equal(index, reference.argmin(1))
+    np.testing.assert_allclose(distance, reference.min(1), rtol=1e-5)
+
+
+def test_retrieval_and_clustering_baselines(rng):
+    centres = np.array([[0, 0, 0], [6, 0, 0], [0, 6, 0]], np.float32)
+    labels = np.repeat(np.arange(3), 8)
+    train_points = (centres[labels][:, None, :] + rng.normal(0, 0.3, (24, 16, 3))).astype(np.float32)
+    train_images = np.zeros((24, 4, 4, 3), np.uint8)
+    train_images[:, 0, 0, 0] = labels * 100 + np.arange(24) % 8  # images reveal the group
+    test_images = train_images[[0, 9, 17]].copy()
+    np.testing.assert_array_equal(retrieval(test_images, train_images), [0, 9, 17])
+    result = clustering(test_images, train_images, train_points)
+    assert result["n_clusters"] == 3
+    assert set(result["index"].tolist()) <= set(result["medoids"].tolist())  # predicts medoids only
+    np.testing.assert_array_equal(labels[result["index"]], [0, 1, 2])  # the right group's medoid
+
+
+def test_relative_thresholds_follow_the_bounding_box(rng):
+    gt = rng.uniform(-1, 1, (4, 50, 3)).astype(np.float32)
+    pred = gt + rng.normal(0, 0.02, gt.shape).astype(np.float32)
+    metrics = per_sample_metrics(pred, gt, thresholds=[0.01, 0.05], relative=True)
+    side = np.ptp(gt.astype(np.float64), axis=1).max(1)
+    for i in range(4):
+        want = fscore(torch.from_numpy(pred[i : i + 1]), torch.from_numpy(gt[i : i + 1]), [0.01 * side[i], 0.05 * side[i]])
+        np.testing.assert_allclose(metrics["fscore"][i], want.fscore[0].numpy(), atol=1e-12)
+        assert metrics["chamfer"][i] == pytest.approx(chamfer(pred[i], gt[i]), rel=1e-5)
+    assert metrics["conventions"]["threshold_meaning"] == "fraction of each ground truth's bounding-box side"
+
+
+def test_compare_scores_on_known_distributions(rng):
+    a = rng.normal(0.5, 0.1, 2000)
+    same = compare_scores(a, a)
+    assert same["mean_difference"] == 0 and same["ks_pvalue"] == 1.0 and same["difference_interval"] == [0.0, 0.0]
+    shifted = compare_scores(a + 0.05 + rng.normal(0, 0.01, 2000), a)
+    low, high = shifted["difference_interval"]
+    assert low < 0.05 < high and low > 0.04 and shifted["ks_pvalue"] < 1e-6
+    assert shifted["relative_difference"] == pytest.approx(0.1, abs=0.01)
+    with pytest.raises(ValueError, match="expected two non-empty 1-D arrays"):
+        compare_scores(a, a[:5])
+
+
+def test_verdict_recognition_on_memorised_predictions(base):
+    """Set 1.2.7 (Case 1); predictions are copies of the two training end shapes."""
+    arrays, splits, record = subsample(base, "1.2", 7)
+    train_images, train_points = _split(arrays, splits, "train")
+    test_images, test_points = _split(arrays, splits, "test")
+    nearer_end = (arrays["morph"][splits["test"], 1] >= 0.5).astype(int)
+    predictions = train_points[np.where(nearer_end == 1, 10, 0)]
+    result = diagnose(train_images, train_points, test_images, test_points, predictions)
+    assert result["case"] == 1 and result["verdict"] == "recognition"
+    assert result["output_tendency"]["score"] > 0.99 and result["memorisation"]["nearest_training_shape"]["mean"] == pytest.approx(1.0)
+    assert result["model"]["chamfer"] == pytest.approx(result["oracle_nn"]["chamfer"], rel=0.05)
+    json.dumps(result)
+
+
+def test_verdict_reconstruction_on_perfect_predictions(base):
+    """Set 1.1.7 (Case 2, continuous); predictions equal the ground truth."""
+    arrays, splits, _ = subsample(base, "1.1", 7)
+    train_images, train_points = _split(arrays, splits, "train")
+    test_images, test_points = _split(arrays, splits, "test")
+    result = diagnose(train_images, train_points, test_images, test_points, test_points)
+    assert result["case"] == 2 and result["verdict"] == "reconstruction"
+    assert result["memorisation"]["nearest_training_shape"]["mean"] == pytest.approx(0.0, abs=1e-9)
+    assert result["model"]["chamfer"] == pytest.approx(0.0, abs=1e-9) and result["model"]["fscore"][0] == 1.0
+    assert result["comparisons"]["oracle_nn"]["fscore"]["mean_difference"] > 0
+
+
+def test_load_predictions_errors(tmp_path):
+    def save(name, **arrays):
+        np.savez(tmp_path / name, **arrays)
+        return tmp_path / name
+
+    test_index = np.array([3, 5, 7])
+    good = np.zeros((3, 8, 3), np.float32)
+    np.testing.assert_array_equal(load_predictions(save("ok.npz", points=good), 3, test_index), good)
+    reordered = load_predictions(save("idx.npz", points=np.arange(3, dtype=np.float32)[:, None, None] * np.ones((3, 8, 3), np.float32), indices=np.array([7, 3, 5])), 3, test_index)
+    assert reordered[:, 0, 0].tolist() == [1.0, 2.0, 0.0]
+    (tmp_path / "junk.npz").write_bytes(b"junk")
+    cases = [
+        (tmp_path / "missing.npz", "no such predictions file"),
+        (tmp_path / "junk.npz", "not a readable .npz"),
+        (save("nopoints.npz", x=good), "expected an array 'points'"),
+        (save("nan.npz", points=np.full((3, 8, 3), np.nan, np.float32)), "points contain NaN or inf"),
+        (save("count.npz", points=good[:2]), r"expected 3 predictions \(one per test sample\), found 2"),
+        (save("flat.npz", points=good[:, :, :2]), r"expected points of shape \(N, P, 3\)"),
+        (save("gaps.npz", points=good, indices=np.array([3, 5, 9])), "no prediction for 1 test samples"),
+    ]
+    for path, message in cases:
+        with pytest.raises(InputError, match=message):
+            load_predictions(path, 3, test_index)
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "svrlens", *map(str, args)], capture_output=True, text=True, timeout=600)
+
+
+def test_diagnose_and_evaluate_cli(base, tmp_path):
+    sets = write_family(base, "1.2", tmp_path / "sets", figure=False)
+    dataset = load_dataset(sets[6])
+    test = dataset.splits["test"]
+    np.savez(tmp_path / "pred.npz", points=np.asarray(dataset.points)[test], indices=test)
+    result = _cli("diagnose", "--train", sets[6], "--predictions", tmp_path / "pred.npz", "--out", tmp_path / "diag", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("verdict: ")
+    diagnosis = json.loads((tmp_path / "diag" / "diagnosis.json").read_text())
+    assert {"case", "verdict", "image_tendency", "shape_tendency", "output_tendency"} <= set(diagnosis)
+    assert {"chamfer", "fscore"} <= set(diagnosis["model"]) and {"chamfer", "fscore"} <= set(diagnosis["oracle_nn"])
+    run = tmp_path / "run"
+    assert _cli("train", sets[6], "--out", run, "--epochs", "1", "--image-size", "32", "--quiet").returncode == 0
+    result = _cli("evaluate", run, "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert (run / "diagnosis" / "diagnosis.json").exists() and (run / "diagnosis" / "summary.txt").exists()
+    bad = _cli("diagnose", "--train", sets[6], "--predictions", tmp_path / "nothing.npz", "--out", tmp_path / "d2")
+    assert bad.returncode == 2 and bad.stderr.strip().endswith("nothing.npz: no such predictions file")
+    assert not (tmp_path / "d2").exists()
+    bad = _cli("evaluate", tmp_path)
+    assert bad.returncode == 2 and "not a svrlens run directory" in bad.stderr
