@@ -12,14 +12,15 @@ from svrlens.geometry import pairwise_chamfer, pairwise_l1
 from svrlens.tendency import AdaptiveAffinityPropagation, AffinityPropagation
 
 
-def oracle_nn(test_points, train_points, *, progress=False) -> tuple[np.ndarray, np.ndarray]:
+def oracle_nn(test_points, train_points, *, progress=False, distances=None) -> tuple[np.ndarray, np.ndarray]:
     """For each test shape, the training shape closest to its *ground truth* in Chamfer distance.
 
     Impossible in practice (it looks at the answer); the limit of any retrieval method (sec. 4.1).
     Returns (indices (N_test,), Chamfer distances (N_test,)). Uses ``pairwise_chamfer`` (test ×
-    train), tiled under its memory budget.
+    train), tiled under its memory budget; pass ``distances`` (N_test, N_train) to reuse a matrix.
     """
-    distances = pairwise_chamfer(np.asarray(test_points), np.asarray(train_points), progress=progress)  # (N_test, N_train)
+    if distances is None:
+        distances = pairwise_chamfer(np.asarray(test_points), np.asarray(train_points), progress=progress)  # (N_test, N_train)
     index = distances.argmin(1)
     return index, distances[np.arange(len(index)), index]
 
@@ -38,15 +39,20 @@ def cluster_medoids(distances: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return np.asarray(medoids, np.int64)
 
 
-def clustering(test_images, train_images, train_points, *, n_clusters=None, shape_distances=None, random_state=0) -> dict:
+def clustering(test_images, train_images, train_points, *, n_clusters=None, shape_distances=None, shape_labels=None, random_state=0) -> dict:
     """Recognition by construction: cluster the training shapes, classify the test image into a
     cluster by its nearest training image (ℓ1), predict the cluster's medoid shape.
 
     ``n_clusters=None`` clusters with adaptive affinity propagation; an integer K scans the AP
     preference for the run whose K is nearest to it. Returns ``index`` (N_test,) into the training
-    set, ``labels`` of the training shapes, ``medoids`` and ``n_clusters``.
+    set, ``labels`` of the training shapes, ``medoids`` and ``n_clusters``. ``shape_labels``
+    reuses a clustering of the training shapes already made (e.g. by the shape tendency).
     """
     d = pairwise_chamfer(np.asarray(train_points)) if shape_distances is None else shape_distances
+    if shape_labels is not None and n_clusters is None:
+        labels = np.asarray(shape_labels, np.int64)
+        medoids = cluster_medoids(d, labels)
+        return {"index": medoids[labels[retrieval(test_images, train_images)]], "labels": labels, "medoids": medoids, "n_clusters": int(labels.max()) + 1}
     model = AdaptiveAffinityPropagation(random_state=random_state).fit(d)
     labels = model.labels_
     if n_clusters is not None and len(model.scan_) and int(labels.max()) + 1 != n_clusters:

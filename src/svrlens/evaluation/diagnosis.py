@@ -21,12 +21,13 @@ network that emits one of a few stored shapes; "reconstruction" otherwise.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import numpy as np
 
 from svrlens import __version__
 from svrlens.geometry import pairwise_chamfer, pairwise_l1
-from svrlens.tendency import clustering_tendency
+from svrlens.tendency import clustering_tendency, silhouette_score
 
 from .baselines import clustering, oracle_nn, retrieval
 from .compare import compare_scores
@@ -56,7 +57,8 @@ def _summary_metrics(metrics: dict) -> dict:
 
 
 def diagnose(train_images, train_points, test_images, test_points, predictions, *, thresholds=(0.01, 0.02, 0.05), relative=True,
-             case_threshold=CASE_THRESHOLD, memorisation_threshold=MEMORISATION_THRESHOLD, random_state=0, progress=False) -> dict:
+             case_threshold=CASE_THRESHOLD, memorisation_threshold=MEMORISATION_THRESHOLD, random_state=0, progress=False,
+             codewords=None, test_labels=None, train_order=None, test_order=None, figures_dir=None) -> dict:
     """Diagnose predictions (N_test, P, 3) of a model trained on (train_images, train_points).
 
     Parameters
@@ -67,6 +69,11 @@ def diagnose(train_images, train_points, test_images, test_points, predictions, 
     thresholds, relative : F-score thresholds (see :func:`per_sample_metrics`)
     case_threshold : tendency at and above which a set counts as clustered
     memorisation_threshold : mean memorisation at and above which predictions count as memorised
+    codewords : float (N_test, D), optional — t-SNE (seeded) and, with ``test_labels``, their
+        silhouette by label (fig. 7)
+    train_order, test_order : optional orderings of the samples for the distance-matrix figure
+        (e.g. by morph parameter), so structure is visible
+    figures_dir : write the figures (PNG + SVG) there
 
     Returns
     -------
@@ -83,13 +90,16 @@ def diagnose(train_images, train_points, test_images, test_points, predictions, 
         raise ValueError(f"expected ≥ 3 training and ≥ 3 test samples, found {len(train_points)} and {len(test_points)}")
 
     train_shapes = pairwise_chamfer(train_points, progress=progress)
+    train_image_distances = pairwise_l1(train_images)
+    output_distances = pairwise_chamfer(predictions, progress=progress)
     tendencies = {
-        "image_tendency": _tendency(pairwise_l1(train_images), random_state),
+        "image_tendency": _tendency(train_image_distances, random_state),
         "shape_tendency": _tendency(train_shapes, random_state),
-        "output_tendency": _tendency(pairwise_chamfer(predictions, progress=progress), random_state),
+        "output_tendency": _tendency(output_distances, random_state),
     }
-    oracle_index, _ = oracle_nn(test_points, train_points, progress=progress)
-    cluster = clustering(test_images, train_images, train_points, shape_distances=train_shapes, random_state=random_state)
+    truth_to_train = pairwise_chamfer(test_points, train_points, progress=progress)  # (N_test, N_train), reused below
+    oracle_index, _ = oracle_nn(test_points, train_points, distances=truth_to_train)
+    cluster = clustering(test_images, train_images, train_points, shape_distances=train_shapes, shape_labels=tendencies["shape_tendency"]["labels"], random_state=random_state)
     predicted = {
         "model": predictions,
         "oracle_nn": train_points[oracle_index],
@@ -105,7 +115,7 @@ def diagnose(train_images, train_points, test_images, test_points, predictions, 
 
     medoid_points = train_points[cluster["medoids"]]
     memorisation = {
-        "nearest_training_shape": _memorisation(pairwise_chamfer(test_points, train_points), pairwise_chamfer(predictions, train_points)),
+        "nearest_training_shape": _memorisation(truth_to_train, pairwise_chamfer(predictions, train_points, progress=progress)),
         "nearest_medoid": _memorisation(pairwise_chamfer(test_points, medoid_points), pairwise_chamfer(predictions, medoid_points)),
     }
 
@@ -124,7 +134,7 @@ def diagnose(train_images, train_points, test_images, test_points, predictions, 
         f"[{comparisons['oracle_nn']['fscore']['relative_interval'][0]:+.1%}, {comparisons['oracle_nn']['fscore']['relative_interval'][1]:+.1%}]",
         f"F-score of the model minus the clustering baseline: {comparisons['clustering']['fscore']['mean_difference']:+.3f} (KS p = {comparisons['clustering']['fscore']['ks_pvalue']:.2g})",
     ]
-    return {
+    result = {
         "case": case,
         "verdict": verdict,
         "evidence": evidence,
@@ -143,6 +153,36 @@ def diagnose(train_images, train_points, test_images, test_points, predictions, 
         "provenance": {"svrlens_version": __version__, "random_state": random_state, "predictions_sha256": hashlib.sha256(predictions.tobytes()).hexdigest(),
                        "n_train": int(len(train_points)), "n_test": int(len(test_points))},
     }
+    if codewords is not None:
+        result["codewords"] = _codeword_analysis(np.asarray(codewords, np.float64), test_labels, random_state)
+    if figures_dir is not None:
+        from . import figures
+
+        out = Path(figures_dir)
+        order = {"training images (ℓ1)": train_order, "training shapes (Chamfer)": train_order, "test predictions (Chamfer)": test_order}
+        figures.distance_matrices_figure({"training images (ℓ1)": train_image_distances, "training shapes (Chamfer)": train_shapes, "test predictions (Chamfer)": output_distances}, out / "distance_matrices.png", order=order)
+        label = f"{thresholds[0] if np.ndim(thresholds) else thresholds:g}" + (" of the box side" if relative else "")
+        figures.scores_figure(metrics, out / "scores.png", threshold_label=label)
+        figures.qualitative_figure(test_images, {"prediction": predictions, "ground truth": test_points, "Oracle-NN": predicted["oracle_nn"]}, out / "qualitative.png", seed=random_state)
+        if codewords is not None:
+            figures.tsne_figure(np.asarray(result["codewords"]["tsne"]), test_labels, out / "tsne.png", title="t-SNE of test codewords" + ("" if test_labels is None else " (colour: label)"))
+        result["figures"] = sorted(p.name for p in out.glob("*.png"))
+    return result
+
+
+def _codeword_analysis(codewords: np.ndarray, labels, random_state: int) -> dict:
+    """Seeded 2-D t-SNE of the codewords and their silhouette by label (Euclidean), fig. 7."""
+    from scipy.spatial.distance import cdist
+    from sklearn.manifold import TSNE
+
+    n = len(codewords)
+    embedding = TSNE(n_components=2, perplexity=float(min(30, max(2, (n - 1) // 3))), init="pca", random_state=random_state).fit_transform(codewords)
+    out = {"tsne": embedding.tolist(), "silhouette_by_label": None}
+    if labels is not None and 2 <= len(np.unique(labels)) <= n - 1:
+        d = cdist(codewords, codewords)
+        np.fill_diagonal(d, 0.0)
+        out["silhouette_by_label"] = silhouette_score(d, np.asarray(labels), check=False)
+    return out
 
 
 def format_summary(result: dict) -> str:

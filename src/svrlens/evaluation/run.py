@@ -14,9 +14,10 @@ from svrlens.io import write_json
 from .diagnosis import diagnose, format_summary
 
 
-def load_predictions(path, n_test: int, test_indices: np.ndarray) -> np.ndarray:
+def load_predictions(path, n_test: int, test_indices: np.ndarray, *, with_codewords: bool = False):
     """Points (N_test, P, 3) from a PRED.npz (``points``; optional ``indices`` into the dataset,
-    reordered to the test split's order). Never unpickles; errors name the file."""
+    reordered to the test split's order). Never unpickles; errors name the file. With
+    ``with_codewords``: (points, codewords or None)."""
     path = Path(path)
     if not path.is_file():
         raise InputError("no such predictions file", path)
@@ -32,15 +33,21 @@ def load_predictions(path, n_test: int, test_indices: np.ndarray) -> np.ndarray:
         raise InputError(f"expected points of shape (N, P, 3), found {points.shape}", path)
     if not np.isfinite(points).all():
         raise InputError("points contain NaN or inf", path)
+    codewords = arrays.get("codewords")
+    if codewords is not None and (codewords.ndim != 2 or len(codewords) != len(points) or not np.isfinite(codewords).all()):
+        raise InputError(f"expected finite codewords (N, D) with N = {len(points)}, found {codewords.shape}", path)
     if "indices" in arrays and len(arrays["indices"]) == len(points):
         position = {int(i): k for k, i in enumerate(arrays["indices"])}
         missing = [int(i) for i in test_indices if int(i) not in position]
         if missing:
             raise InputError(f"no prediction for {len(missing)} test samples (first: index {missing[0]})", path)
-        points = points[[position[int(i)] for i in test_indices]]
+        take = [position[int(i)] for i in test_indices]
+        points = points[take]
+        codewords = None if codewords is None else codewords[take]
     elif len(points) != n_test:
         raise InputError(f"expected {n_test} predictions (one per test sample), found {len(points)}", path)
-    return points.astype(np.float32)
+    points = points.astype(np.float32)
+    return (points, codewords) if with_codewords else points
 
 
 def run_diagnosis(train_dataset, predictions, *, test_dataset=None, out_dir=None, random_state=0, progress=False, **options) -> dict:
@@ -52,9 +59,11 @@ def run_diagnosis(train_dataset, predictions, *, test_dataset=None, out_dir=None
     if len(test_index) == 0:
         raise InputError("no test samples (empty 'test' split)", test.path)
     test_part = test.subset("test")
-    points = load_predictions(predictions, len(test_index), test_index)
+    points, codewords = load_predictions(predictions, len(test_index), test_index, with_codewords=True)
+    order = lambda part: None if part.morph is None else np.lexsort(np.asarray(part.morph).T[::-1])  # noqa: E731 (by morph weights)
     result = diagnose(np.asarray(train_part.images), np.asarray(train_part.points), np.asarray(test_part.images), np.asarray(test_part.points), points,
-                      random_state=random_state, progress=progress, **options)
+                      random_state=random_state, progress=progress, codewords=codewords, test_labels=None if test_part.labels is None else np.asarray(test_part.labels),
+                      train_order=order(train_part), test_order=order(test_part), figures_dir=None if out_dir is None else Path(out_dir) / "figures", **options)
     result["provenance"] |= {"train_dataset": str(train.path), "train_sha256": train.manifest.get("sha256"), "test_dataset": str(test.path), "predictions": str(predictions)}
     if out_dir is not None:
         out = Path(out_dir)
