@@ -10,7 +10,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score
 
 from svrlens.tendency import AdaptiveAffinityPropagation, AffinityPropagation
-from svrlens.tendency.affinity import _iterate, _messages_for, _similarities
+from svrlens.tendency._similarity import similarities
+from svrlens.tendency.affinity import _iterate, _messages_for
 from tests.conftest import DEVICES
 
 CENTRES = [[0, 0], [10, 0], [0, 10], [10, 10], [5, 5]]
@@ -132,12 +133,12 @@ def test_adaptive_recovers_clusters_of_one_dimensional_morph_data(rng):
 
 def test_adaptive_damping_rises_on_oscillation():
     d, _ = blobs(400)
-    S, median, noise = _similarities(d, torch.float32, torch.device("cpu"), 0)
+    S, median, noise = similarities(d, torch.float32, torch.device("cpu"), 0)
     messages = _messages_for(S, "auto")
     messages.set_diagonal(noise.diagonal(-50.0))
     plain = _iterate(messages, 400, 0.5, 300, 15)
     assert not plain.converged and plain.damping == 0.5
-    messages = _messages_for(_similarities(d, torch.float32, torch.device("cpu"), 0)[0], "auto")
+    messages = _messages_for(similarities(d, torch.float32, torch.device("cpu"), 0)[0], "auto")
     messages.set_diagonal(noise.diagonal(-50.0))
     adaptive = _iterate(messages, 400, 0.5, 300, 15, adaptive=(0.05, 0.85, 30))
     assert adaptive.converged and 0.5 < adaptive.damping <= 0.85
