@@ -5,8 +5,8 @@ morph (cube or sphere, as the targets of the paper's subsampled set 1.2), one wh
 parameter t covers [0, 1] uniformly (as 1.1.7). For each, the all-pairs Chamfer matrix (eq. 2)
 is computed and its clustering tendency (eq. 10) measured; the clustered set scores far higher.
 
-Each cloud is an independent sample of 1024 points, so two clouds of the *same* shape are
-~0.14 apart in Chamfer distance: a noise floor that hides clusters closer than that.
+Shapes come from :class:`svrlens.data.MorphFamily` (the synthetic base dataset's generator), with
+its default coupled point sampling, so the Chamfer matrix measures geometry, not sampling noise.
 """
 
 from __future__ import annotations
@@ -15,24 +15,9 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from svrlens.data import MorphFamily, SynthConfig
 from svrlens.geometry import pairwise_chamfer
 from svrlens.tendency import clustering_tendency
-
-
-def _cube_sphere_clouds(t: np.ndarray, n_points: int, seed: int) -> np.ndarray:
-    """Point clouds (len(t), n_points, 3) of shapes blended radially from the cube [-1, 1]³
-    (t = 0) to the sphere of equal volume (t = 1); points are uniform on the cube's surface
-    and moved along their direction, one seeded generator per shape."""
-    radius = (6.0 / np.pi) ** (1.0 / 3.0)  # (4/3)·π·R³ = 8
-    clouds = np.empty((len(t), n_points, 3), np.float32)
-    for k, tk in enumerate(t):
-        rng = np.random.default_rng([seed, k])
-        face_axis = rng.integers(0, 3, n_points)
-        points = rng.uniform(-1.0, 1.0, (n_points, 3))
-        points[np.arange(n_points), face_axis] = rng.choice([-1.0, 1.0], n_points)
-        norm = np.linalg.norm(points, axis=1, keepdims=True)  # = r_cube(u) along u
-        clouds[k] = points / norm * ((1.0 - tk) * norm + tk * radius)
-    return clouds
 
 
 @dataclass
@@ -60,9 +45,10 @@ def run_demo(n_shapes: int = 200, n_points: int = 1024, seed: int = 0, progress:
         "cube or sphere (clustered)": (np.arange(n_shapes) % 2).astype(np.float64),
         "t uniform in [0, 1]": np.sort(rng.uniform(0, 1, n_shapes)),
     }
+    family = MorphFamily(SynthConfig(n_points=n_points, image_size=32, seed=seed))
     rows = []
-    for index, (name, t) in enumerate(sets.items()):
-        clouds = _cube_sphere_clouds(t, n_points, seed=seed * 10 + index)
+    for name, t in sets.items():
+        clouds = family.clouds(np.stack([1 - t, t], 1), np.arange(len(t)))
         start = time.perf_counter()
         distances = pairwise_chamfer(clouds, progress=progress)
         seconds = time.perf_counter() - start
