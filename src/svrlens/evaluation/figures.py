@@ -16,7 +16,8 @@ def distance_matrices_figure(matrices: dict, out, *, order=None) -> Path:
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(matrices), figsize=(3.4 * len(matrices), 3.4), squeeze=False)
     for ax, (title, matrix) in zip(axes[0], matrices.items()):
-        index = np.arange(len(matrix)) if order is None or len(order.get(title, [])) != len(matrix) else order[title]
+        ordering = (order or {}).get(title)
+        index = np.arange(len(matrix)) if ordering is None or len(ordering) != len(matrix) else ordering
         ax.imshow(matrix[np.ix_(index, index)], cmap="RdBu_r", interpolation="nearest")
         ax.set_title(title, fontsize=9)
         ax.set_xticks([])

@@ -7,18 +7,47 @@ from pathlib import Path
 
 import numpy as np
 
-from svrlens.data import load_dataset
+from svrlens.data.folder import open_dataset
 from svrlens.errors import InputError
 from svrlens.io import write_json
 
 from .diagnosis import diagnose, format_summary
 
 
-def load_predictions(path, n_test: int, test_indices: np.ndarray, *, with_codewords: bool = False):
-    """Points (N_test, P, 3) from a PRED.npz (``points``; optional ``indices`` into the dataset,
-    reordered to the test split's order). Never unpickles; errors name the file. With
-    ``with_codewords``: (points, codewords or None)."""
+def _prediction_folder(path: Path, test_names) -> np.ndarray:
+    """One cloud file per test sample, NAME.ply|obj|off|npy|npz; all resampled (with a warning)
+    to the point count of the first (meshes give 1024 samples)."""
+    import warnings
+
+    from svrlens.data.folder import SHAPE_SUFFIXES, raw_cloud, resample
+
+    if test_names is None:
+        raise InputError("a folder of predictions needs a test set with names (a user folder)", path)
+    files = {p.stem: p for p in sorted(path.iterdir()) if p.suffix.lower() in SHAPE_SUFFIXES}
+    missing = [n for n in test_names if n not in files]
+    if missing:
+        raise InputError(f"no prediction for {len(missing)} test samples (first: {missing[0]!r})", path)
+    clouds = [raw_cloud(files[n], np.random.default_rng([0, k])) for k, n in enumerate(test_names)]
+    size = len(clouds[0])
+    resized = [resample(c, size, np.random.default_rng([1, k])) for k, c in enumerate(clouds)]
+    if any(flag for _, flag in resized):
+        warnings.warn(f"{sum(flag for _, flag in resized)} predicted clouds resampled to {size} points", stacklevel=3)
+    return np.stack([c for c, _ in resized])
+
+
+def load_predictions(path, n_test: int, test_indices: np.ndarray, *, test_names=None, with_codewords: bool = False):
+    """Predicted points (N_test, P, 3) in the test split's order, from
+
+    - a PRED.npz: ``points``, optional ``codewords``, and ``indices`` (into the dataset) or
+      ``names`` (of a user folder's samples) to match the test samples; or in test order;
+    - a folder of ``NAME.ply|obj|off|npy|npz``, one per test sample of a user folder.
+
+    Never unpickles; errors name the file. With ``with_codewords``: (points, codewords or None).
+    """
     path = Path(path)
+    if path.is_dir():
+        points = _prediction_folder(path, test_names)
+        return (points, None) if with_codewords else points
     if not path.is_file():
         raise InputError("no such predictions file", path)
     try:
@@ -36,7 +65,15 @@ def load_predictions(path, n_test: int, test_indices: np.ndarray, *, with_codewo
     codewords = arrays.get("codewords")
     if codewords is not None and (codewords.ndim != 2 or len(codewords) != len(points) or not np.isfinite(codewords).all()):
         raise InputError(f"expected finite codewords (N, D) with N = {len(points)}, found {codewords.shape}", path)
-    if "indices" in arrays and len(arrays["indices"]) == len(points):
+    if "names" in arrays and test_names is not None:
+        position = {str(n): k for k, n in enumerate(arrays["names"])}
+        missing = [n for n in test_names if n not in position]
+        if missing:
+            raise InputError(f"no prediction named {missing[0]!r} ({len(missing)} test samples unmatched)", path)
+        take = [position[n] for n in test_names]
+        points = points[take]
+        codewords = None if codewords is None else codewords[take]
+    elif "indices" in arrays and len(arrays["indices"]) == len(points):
         position = {int(i): k for k, i in enumerate(arrays["indices"])}
         missing = [int(i) for i in test_indices if int(i) not in position]
         if missing:
@@ -53,14 +90,20 @@ def load_predictions(path, n_test: int, test_indices: np.ndarray, *, with_codewo
 def run_diagnosis(train_dataset, predictions, *, test_dataset=None, out_dir=None, random_state=0, progress=False, **options) -> dict:
     """Diagnose predictions for the test split of ``test_dataset`` (default: ``train_dataset``),
     against the training split of ``train_dataset``; write ``diagnosis.json`` and ``summary.txt``."""
-    train = load_dataset(train_dataset)
-    test = train if test_dataset is None else load_dataset(test_dataset)
+    train = open_dataset(train_dataset)
+    test = train if test_dataset is None else open_dataset(test_dataset)
     train_part, test_index = train.subset("train"), np.asarray(test.splits.get("test", []), np.int64)
     if len(test_index) == 0:
         raise InputError("no test samples (empty 'test' split)", test.path)
     test_part = test.subset("test")
-    points, codewords = load_predictions(predictions, len(test_index), test_index, with_codewords=True)
-    order = lambda part: None if part.morph is None else np.lexsort(np.asarray(part.morph).T[::-1])  # noqa: E731 (by morph weights)
+    names = test.manifest.get("names")
+    test_names = None if names is None else [names[i] for i in test_index]
+    points, codewords = load_predictions(predictions, len(test_index), test_index, test_names=test_names, with_codewords=True)
+    def order(part):  # by morph weights (synthetic data), else by label, else as stored
+        if part.morph is not None:
+            return np.lexsort(np.asarray(part.morph).T[::-1])
+        return None if part.labels is None else np.argsort(np.asarray(part.labels), kind="stable")
+
     result = diagnose(np.asarray(train_part.images), np.asarray(train_part.points), np.asarray(test_part.images), np.asarray(test_part.points), points,
                       random_state=random_state, progress=progress, codewords=codewords, test_labels=None if test_part.labels is None else np.asarray(test_part.labels),
                       train_order=order(train_part), test_order=order(test_part), figures_dir=None if out_dir is None else Path(out_dir) / "figures", **options)
