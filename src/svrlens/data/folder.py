@@ -161,11 +161,20 @@ def load_folder(path, *, n_points: int = 1024, seed: int = 0) -> Dataset:
     return Dataset(np.stack(images), np.stack(clouds), None, labels, splits, manifest, path)
 
 
-def open_dataset(path, **folder_options) -> Dataset:
-    """A svrlens dataset directory (manifest.json) or a user folder (images/ + shapes/)."""
+def open_dataset(path, **options) -> Dataset:
+    """A svrlens dataset directory (manifest.json), a user folder (images/ + shapes/), or a What3D
+    or Occupancy Networks folder (see :mod:`svrlens.data.shapenet`)."""
     from .dataset import load_dataset
+    from .shapenet import detect_layout, load_onet, load_what3d
 
     path = Path(path)
-    if (path / "manifest.json").exists() or not (path / "images").is_dir():
+    if (path / "manifest.json").exists():
         return load_dataset(path)
-    return load_folder(path, **folder_options)
+    if (path / "images").is_dir():
+        return load_folder(path, **options)
+    layout = detect_layout(path) if path.is_dir() else None
+    if layout == "what3d":
+        return load_what3d(path, **options)
+    if layout == "onet":
+        return load_onet(path, **options)
+    return load_dataset(path)  # its error names what is missing

@@ -15,16 +15,17 @@ from .diagnosis import diagnose, format_summary
 
 
 def _prediction_folder(path: Path, test_names) -> np.ndarray:
-    """One cloud file per test sample, NAME.ply|obj|off|npy|npz; all resampled (with a warning)
-    to the point count of the first (meshes give 1024 samples)."""
+    """One cloud file per test sample, ``NAME.ply|obj|off|npy|npz`` (NAME may contain folders);
+    all resampled (with a warning) to the point count of the first (meshes give 1024 samples)."""
     import warnings
 
     from svrlens.data.folder import SHAPE_SUFFIXES, raw_cloud, resample
 
     if test_names is None:
         raise InputError("a folder of predictions needs a test set with names (a user folder)", path)
-    files = {p.stem: p for p in sorted(path.iterdir()) if p.suffix.lower() in SHAPE_SUFFIXES}
-    missing = [n for n in test_names if n not in files]
+    # Names may be nested ("cat/model/view" for What3D: its predictions mirror points/).
+    files = {n: next((path / f"{n}{s}" for s in SHAPE_SUFFIXES if (path / f"{n}{s}").is_file()), None) for n in test_names}
+    missing = [n for n in test_names if files[n] is None]
     if missing:
         raise InputError(f"no prediction for {len(missing)} test samples (first: {missing[0]!r})", path)
     clouds = [raw_cloud(files[n], np.random.default_rng([0, k])) for k, n in enumerate(test_names)]
