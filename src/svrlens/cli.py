@@ -172,7 +172,7 @@ def _print_diagnosis(result, out) -> int:
 def _cmd_diagnose(args) -> int:
     from svrlens.evaluation import run_diagnosis
 
-    result = run_diagnosis(args.train, args.predictions, test_dataset=args.test, out_dir=args.out, random_state=args.seed, progress=not args.quiet)
+    result = run_diagnosis(args.train, args.predictions, test_dataset=args.test, out_dir=args.out, random_state=args.seed, progress=not args.quiet, cache_dir=args.cache)
     return _print_diagnosis(result, args.out)
 
 
@@ -232,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     diagnose.add_argument("--predictions", required=True, help="PRED.npz with points (N, P, 3) for the test split (optional indices)")
     diagnose.add_argument("--test", help="dataset directory whose 'test' split was predicted (default: --train)")
     diagnose.add_argument("--out", default="diagnosis", help="output directory (default: ./diagnosis)")
+    diagnose.add_argument("--cache", help="directory for resumable blocks of the test x train Chamfer matrix (large data)")
     diagnose.add_argument("--seed", type=int, default=0)
     diagnose.add_argument("--quiet", action="store_true")
     diagnose.set_defaults(func=_cmd_diagnose)

@@ -12,13 +12,18 @@ from svrlens.geometry import pairwise_chamfer, pairwise_l1
 from svrlens.tendency import AdaptiveAffinityPropagation, AffinityPropagation
 
 
-def oracle_nn(test_points, train_points, *, progress=False, distances=None) -> tuple[np.ndarray, np.ndarray]:
+def oracle_nn(test_points, train_points, *, progress=False, distances=None, cache_dir=None) -> tuple[np.ndarray, np.ndarray]:
     """For each test shape, the training shape closest to its *ground truth* in Chamfer distance.
 
     Impossible in practice (it looks at the answer); the limit of any retrieval method (sec. 4.1).
     Returns (indices (N_test,), Chamfer distances (N_test,)). Uses ``pairwise_chamfer`` (test ×
-    train), tiled under its memory budget; pass ``distances`` (N_test, N_train) to reuse a matrix.
+    train), tiled under its memory budget; pass ``distances`` (N_test, N_train) to reuse a matrix,
+    or ``cache_dir`` to compute it in resumable blocks (:mod:`svrlens.evaluation.blocks`).
     """
+    if distances is None and cache_dir is not None:
+        from .blocks import blocked_chamfer
+
+        distances = blocked_chamfer(test_points, train_points, cache_dir=cache_dir, progress=progress)
     if distances is None:
         distances = pairwise_chamfer(np.asarray(test_points), np.asarray(train_points), progress=progress)  # (N_test, N_train)
     index = distances.argmin(1)

@@ -58,7 +58,7 @@ def _summary_metrics(metrics: dict) -> dict:
 
 def diagnose(train_images, train_points, test_images, test_points, predictions, *, thresholds=(0.01, 0.02, 0.05), relative=True,
              case_threshold=CASE_THRESHOLD, memorisation_threshold=MEMORISATION_THRESHOLD, random_state=0, progress=False,
-             codewords=None, test_labels=None, train_order=None, test_order=None, figures_dir=None) -> dict:
+             codewords=None, test_labels=None, train_order=None, test_order=None, figures_dir=None, cache_dir=None) -> dict:
     """Diagnose predictions (N_test, P, 3) of a model trained on (train_images, train_points).
 
     Parameters
@@ -74,6 +74,7 @@ def diagnose(train_images, train_points, test_images, test_points, predictions, 
     train_order, test_order : optional orderings of the samples for the distance-matrix figure
         (e.g. by morph parameter), so structure is visible
     figures_dir : write the figures (PNG + SVG) there
+    cache_dir : compute the test × train Chamfer matrix (the largest) in resumable blocks there
 
     Returns
     -------
@@ -97,7 +98,12 @@ def diagnose(train_images, train_points, test_images, test_points, predictions, 
         "shape_tendency": _tendency(train_shapes, random_state),
         "output_tendency": _tendency(output_distances, random_state),
     }
-    truth_to_train = pairwise_chamfer(test_points, train_points, progress=progress)  # (N_test, N_train), reused below
+    if cache_dir is not None:
+        from .blocks import blocked_chamfer
+
+        truth_to_train = blocked_chamfer(test_points, train_points, cache_dir=cache_dir, progress=progress)
+    else:
+        truth_to_train = pairwise_chamfer(test_points, train_points, progress=progress)  # (N_test, N_train), reused below
     oracle_index, _ = oracle_nn(test_points, train_points, distances=truth_to_train)
     cluster = clustering(test_images, train_images, train_points, shape_distances=train_shapes, shape_labels=tendencies["shape_tendency"]["labels"], random_state=random_state)
     predicted = {
