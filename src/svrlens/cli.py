@@ -172,7 +172,8 @@ def _print_diagnosis(result, out) -> int:
 def _cmd_diagnose(args) -> int:
     from svrlens.evaluation import run_diagnosis
 
-    result = run_diagnosis(args.train, args.predictions, test_dataset=args.test, out_dir=args.out, random_state=args.seed, progress=not args.quiet, cache_dir=args.cache)
+    result = run_diagnosis(args.train, args.predictions, test_dataset=args.test, out_dir=args.out, random_state=args.seed, progress=not args.quiet,
+                           cache_dir=args.cache, thresholds=args.thresholds, relative=not args.absolute)
     return _print_diagnosis(result, args.out)
 
 
@@ -232,6 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
     diagnose.add_argument("--predictions", required=True, help="PRED.npz with points (N, P, 3) for the test split (optional indices)")
     diagnose.add_argument("--test", help="dataset directory whose 'test' split was predicted (default: --train)")
     diagnose.add_argument("--out", default="diagnosis", help="output directory (default: ./diagnosis)")
+    diagnose.add_argument("--thresholds", type=float, nargs="+", default=[0.01, 0.02, 0.05], help="F-score thresholds (default: 0.01 0.02 0.05, fractions of the ground truth's box side)")
+    diagnose.add_argument("--absolute", action="store_true", help="thresholds are absolute distances, not fractions of the box side")
     diagnose.add_argument("--cache", help="directory for resumable blocks of the test x train Chamfer matrix (large data)")
     diagnose.add_argument("--seed", type=int, default=0)
     diagnose.add_argument("--quiet", action="store_true")

@@ -132,15 +132,16 @@ def test_diagnose_and_evaluate_cli(base, tmp_path):
     test = dataset.splits["test"]
     codewords = np.random.default_rng(0).normal(size=(len(test), 16)) + 5 * np.asarray(dataset.labels)[test][:, None]
     np.savez(tmp_path / "pred.npz", points=np.asarray(dataset.points)[test], indices=test, codewords=codewords)
-    result = _cli("diagnose", "--train", sets[6], "--predictions", tmp_path / "pred.npz", "--out", tmp_path / "diag", "--quiet", "--cache", tmp_path / "blocks")
+    result = _cli("diagnose", "--train", sets[6], "--predictions", tmp_path / "pred.npz", "--out", tmp_path / "diag", "--quiet", "--cache", tmp_path / "blocks", "--thresholds", "0.05", "0.1")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("verdict: ")
     diagnosis = json.loads((tmp_path / "diag" / "diagnosis.json").read_text())
     assert {"case", "verdict", "image_tendency", "shape_tendency", "output_tendency"} <= set(diagnosis)
     assert {"chamfer", "fscore"} <= set(diagnosis["model"]) and {"chamfer", "fscore"} <= set(diagnosis["oracle_nn"])
     assert len(diagnosis["codewords"]["tsne"]) == len(test) and diagnosis["codewords"]["silhouette_by_label"] > 0.5  # labelled groups
-    assert diagnosis["figures"] == ["distance_matrices.png", "qualitative.png", "scores.png", "tsne.png"]
+    assert diagnosis["figures"] == ["distance_matrices.png", "qualitative.png", "scores.png", "tendencies.png", "tsne.png"]
     assert list((tmp_path / "blocks").glob("block_*.npy"))
+    assert diagnosis["conventions"]["thresholds"] == [0.05, 0.1] and len(diagnosis["model"]["fscore"]) == 2
     assert all((tmp_path / "diag" / "figures" / name).stat().st_size > 5000 for name in diagnosis["figures"])
     run = tmp_path / "run"
     assert _cli("train", sets[6], "--out", run, "--epochs", "1", "--image-size", "32", "--quiet").returncode == 0

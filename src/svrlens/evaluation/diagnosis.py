@@ -39,6 +39,13 @@ CASE_THRESHOLD = 0.7
 MEMORISATION_THRESHOLD = 0.5
 
 
+def _device():
+    """The large Chamfer matrices go to the GPU when there is one (numpy in, numpy out)."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else None
+
+
 def _tendency(distances, seed):
     result = clustering_tendency(distances, random_state=seed).to_dict()
     result.pop("scan")
@@ -90,9 +97,10 @@ def diagnose(train_images, train_points, test_images, test_points, predictions, 
     if len(train_points) < 3 or len(test_points) < 3:
         raise ValueError(f"expected ≥ 3 training and ≥ 3 test samples, found {len(train_points)} and {len(test_points)}")
 
-    train_shapes = pairwise_chamfer(train_points, progress=progress)
+    device = _device()
+    train_shapes = pairwise_chamfer(train_points, progress=progress, device=device)
     train_image_distances = pairwise_l1(train_images)
-    output_distances = pairwise_chamfer(predictions, progress=progress)
+    output_distances = pairwise_chamfer(predictions, progress=progress, device=device)
     tendencies = {
         "image_tendency": _tendency(train_image_distances, random_state),
         "shape_tendency": _tendency(train_shapes, random_state),
@@ -101,9 +109,9 @@ def diagnose(train_images, train_points, test_images, test_points, predictions, 
     if cache_dir is not None:
         from .blocks import blocked_chamfer
 
-        truth_to_train = blocked_chamfer(test_points, train_points, cache_dir=cache_dir, progress=progress)
+        truth_to_train = blocked_chamfer(test_points, train_points, cache_dir=cache_dir, progress=progress, device=device)
     else:
-        truth_to_train = pairwise_chamfer(test_points, train_points, progress=progress)  # (N_test, N_train), reused below
+        truth_to_train = pairwise_chamfer(test_points, train_points, progress=progress, device=device)  # (N_test, N_train), reused below
     oracle_index, _ = oracle_nn(test_points, train_points, distances=truth_to_train)
     cluster = clustering(test_images, train_images, train_points, shape_distances=train_shapes, shape_labels=tendencies["shape_tendency"]["labels"], random_state=random_state)
     predicted = {
@@ -121,7 +129,7 @@ def diagnose(train_images, train_points, test_images, test_points, predictions, 
 
     medoid_points = train_points[cluster["medoids"]]
     memorisation = {
-        "nearest_training_shape": _memorisation(truth_to_train, pairwise_chamfer(predictions, train_points, progress=progress)),
+        "nearest_training_shape": _memorisation(truth_to_train, pairwise_chamfer(predictions, train_points, progress=progress, device=device)),
         "nearest_medoid": _memorisation(pairwise_chamfer(test_points, medoid_points), pairwise_chamfer(predictions, medoid_points)),
     }
 
@@ -169,6 +177,7 @@ def diagnose(train_images, train_points, test_images, test_points, predictions, 
         figures.distance_matrices_figure({"training images (ℓ1)": train_image_distances, "training shapes (Chamfer)": train_shapes, "test predictions (Chamfer)": output_distances}, out / "distance_matrices.png", order=order)
         label = f"{thresholds[0] if np.ndim(thresholds) else thresholds:g}" + (" of the box side" if relative else "")
         figures.scores_figure(metrics, out / "scores.png", threshold_label=label)
+        figures.tendency_figure({"this data": result}, out / "tendencies.png")
         figures.qualitative_figure(test_images, {"prediction": predictions, "ground truth": test_points, "Oracle-NN": predicted["oracle_nn"]}, out / "qualitative.png", seed=random_state)
         if codewords is not None:
             figures.tsne_figure(np.asarray(result["codewords"]["tsne"]), test_labels, out / "tsne.png", title="t-SNE of test codewords" + ("" if test_labels is None else " (colour: label)"))
