@@ -39,24 +39,37 @@ def load_npy(path) -> np.ndarray:
         raise InputError(f"cannot be read as .npy ({error})", path) from None
 
 
-def load_png_folder(path) -> tuple[np.ndarray, list[str]]:
-    """All ``*.png`` images of a folder (sorted by name) as uint8 (N, H, W, 3), and their names."""
+def read_image(path) -> np.ndarray:
+    """An image file as uint8 RGB (H, W, 3); transparency is composited on white (as 3D-R2N2's
+    renderings are meant to be seen). Errors name the file."""
     from PIL import Image, UnidentifiedImageError
 
+    path = Path(path)
+    try:
+        with Image.open(path) as image:
+            if image.mode in ("RGBA", "LA", "P"):
+                rgba = image.convert("RGBA")
+                white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))
+            return np.asarray(image.convert("RGB"))
+    except (UnidentifiedImageError, OSError) as error:
+        raise InputError(f"not a readable image ({type(error).__name__})", path) from None
+
+
+def load_png_folder(path) -> tuple[np.ndarray, list[str]]:
+    """All ``*.png`` images of a folder (sorted by name) as uint8 (N, H, W, 3), and their names."""
     files = sorted(Path(path).glob("*.png"))
     images = []
     for file in files:
-        try:
-            with Image.open(file) as image:
-                images.append(np.asarray(image.convert("RGB")))
-        except (UnidentifiedImageError, OSError) as error:
-            raise InputError(f"not a readable PNG image ({error})", file) from None
+        images.append(read_image(file))
         if images[-1].shape != images[0].shape:
             raise InputError(f"expected every image to be {images[0].shape[1]}x{images[0].shape[0]} like {files[0].name}, found {images[-1].shape[1]}x{images[-1].shape[0]}", file)
     return np.stack(images) if images else np.zeros((0, 0, 0, 3), np.uint8), [f.stem for f in files]
 
 
-def _atomic(path, write) -> Path:
+def atomic_write(path, write) -> Path:
+    """Call ``write(binary file handle)`` on a temporary file beside ``path``, then rename it into
+    place: readers never see a half-written file, and a failure leaves nothing behind."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -73,12 +86,12 @@ def _atomic(path, write) -> Path:
 def write_json(path, data) -> Path:
     """Write ``data`` as indented JSON, atomically."""
     text = json.dumps(data, indent=2, default=_json_default) + "\n"
-    return _atomic(path, lambda handle: handle.write(text.encode()))
+    return atomic_write(path, lambda handle: handle.write(text.encode()))
 
 
 def write_npy(path, array: np.ndarray) -> Path:
     """Write an array as ``.npy``, atomically."""
-    return _atomic(path, lambda handle: np.save(handle, array, allow_pickle=False))
+    return atomic_write(path, lambda handle: np.save(handle, array, allow_pickle=False))
 
 
 def _json_default(value):

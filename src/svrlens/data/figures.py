@@ -10,7 +10,8 @@ from .dataset import Dataset
 from .render import SCREEN_RIGHT, SCREEN_UP, VIEW
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot on the non-interactive Agg backend (headless machines, CI)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -19,13 +20,14 @@ def _pyplot():
     return plt
 
 
-def _save(fig, out) -> Path:
+def save_figure(fig, out) -> Path:
+    """Save ``fig`` as ``out`` (PNG: an SVG beside it) and close it."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=120, bbox_inches="tight")
     if out.suffix == ".png":
         fig.savefig(out.with_suffix(".svg"), bbox_inches="tight")
-    _pyplot().close(fig)
+    pyplot().close(fig)
     return out
 
 
@@ -36,7 +38,7 @@ def coverage_figure(sets: dict, out, *, title: str = "") -> Path:
     training image against the set. Three: each set's weights in the simplex (cube, pyramid,
     sphere at the corners). Colour is the training cluster (the label).
     """
-    plt = _pyplot()
+    plt = pyplot()
     names = list(sets)
     k = next(iter(sets.values())).morph.shape[1]
     if k == 2:
@@ -60,12 +62,12 @@ def coverage_figure(sets: dict, out, *, title: str = "") -> Path:
             ax.set_aspect("equal")
             ax.axis("off")
     fig.suptitle(title or "training-set coverage")
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def preview_figure(dataset: Dataset, out, *, count: int = 8, split: str = "train", seed: int = 0) -> Path:
     """A contact sheet: ``count`` images of ``split`` over their point clouds (isometric view)."""
-    plt = _pyplot()
+    plt = pyplot()
     part = dataset.subset(split) if split in dataset.splits else dataset
     count = min(count, len(part))
     if count == 0:
@@ -87,4 +89,4 @@ def preview_figure(dataset: Dataset, out, *, count: int = 8, split: str = "train
             axes[row, column].set_aspect("equal")
             axes[row, column].axis("off")
     fig.suptitle(f"{dataset.path.name if dataset.path else 'dataset'}: {split} images and point clouds", fontsize=10)
-    return _save(fig, out)
+    return save_figure(fig, out)

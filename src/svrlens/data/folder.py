@@ -25,31 +25,16 @@ from pathlib import Path
 import numpy as np
 
 from svrlens.errors import InputError
-from svrlens.io import load_npy
+from svrlens.io import load_npy, read_image
 
 from .dataset import SPLITS, Dataset
 
 SHAPE_SUFFIXES = (".ply", ".obj", ".off", ".npy", ".npz")
 
 
-def _image(path: Path) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            if image.mode in ("RGBA", "LA", "P"):
-                rgba = image.convert("RGBA")
-                white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))
-            return np.asarray(image.convert("RGB"))
-    except (UnidentifiedImageError, OSError) as error:
-        raise InputError(f"not a readable image ({type(error).__name__})", path) from None
-
-
 def raw_cloud(path: Path, rng: np.random.Generator, mesh_points: int = 1024) -> np.ndarray:
     """Points (P, 3) float64 of a point-cloud file as stored, or ``mesh_points`` area-uniform
     samples of a mesh file (seeded); validated finite and non-empty."""
-    n_points = mesh_points
     if path.suffix == ".npy":
         cloud = load_npy(path)
     elif path.suffix == ".npz":
@@ -72,7 +57,7 @@ def raw_cloud(path: Path, rng: np.random.Generator, mesh_points: int = 1024) -> 
         if isinstance(loaded, trimesh.Scene):
             loaded = loaded.to_geometry() if hasattr(loaded, "to_geometry") else loaded.dump(concatenate=True)
         if isinstance(loaded, trimesh.Trimesh) and len(loaded.faces) and loaded.area > 0:
-            points, _ = trimesh.sample.sample_surface(loaded, n_points, seed=int(rng.integers(2**31)))
+            points, _ = trimesh.sample.sample_surface(loaded, mesh_points, seed=int(rng.integers(2**31)))
             cloud = np.asarray(points)
         else:
             cloud = np.asarray(getattr(loaded, "vertices", np.zeros((0, 3))))
@@ -124,7 +109,7 @@ def load_folder(path, *, n_points: int = 1024, seed: int = 0) -> Dataset:
     if missing_shapes:
         raise InputError(f"no shape for {len(missing_shapes)} images (first: {missing_shapes[0]!r}; expected shapes/{missing_shapes[0]}.ply|obj|off|npy|npz)", shapes_dir)
     names = sorted(image_files)
-    images = [_image(image_files[n]) for n in names]
+    images = [read_image(image_files[n]) for n in names]
     for name, image in zip(names, images):
         if image.shape != images[0].shape:
             raise InputError(f"expected every image to be {images[0].shape[1]}x{images[0].shape[0]} like {names[0]}.png, found {image.shape[1]}x{image.shape[0]}", image_files[name])

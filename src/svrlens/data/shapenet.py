@@ -28,14 +28,16 @@ import numpy as np
 from svrlens.errors import InputError
 
 from .dataset import Dataset
-from .folder import _image, raw_cloud, resample
+from svrlens.io import read_image
+
+from .folder import raw_cloud, resample
 
 
 def _finish(root, samples, splits, categories, n_points, seed, layout) -> Dataset:
     """samples: list of (name, category, image path, cloud path)."""
     if not samples:
         raise InputError(f"no samples found in the {layout} layout", root)
-    images = [_image(image) for _, _, image, _ in samples]
+    images = [read_image(image) for _, _, image, _ in samples]
     for (name, _, path, _), image in zip(samples, images):
         if image.shape != images[0].shape:
             raise InputError(f"expected every image to be {images[0].shape[1]}x{images[0].shape[0]}, found {image.shape[1]}x{image.shape[0]}", path)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from svrlens.data.figures import _pyplot, _save
+from svrlens.data.figures import pyplot, save_figure
 from svrlens.data.render import SCREEN_RIGHT, SCREEN_UP, VIEW
 
 
@@ -18,7 +18,7 @@ def tendency_figure(points: dict, out) -> Path:
     ``points`` maps a data set's name to its diagnosis (the keys ``image_tendency``,
     ``shape_tendency`` and ``output_tendency``, each with ``score`` and ``interval``).
     """
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.6), sharey=True)
     for ax, key, label in ((axes[0], "image_tendency", "training images (ℓ1)"), (axes[1], "shape_tendency", "training shapes (Chamfer)")):
         for name, result in points.items():
@@ -31,12 +31,12 @@ def tendency_figure(points: dict, out) -> Path:
         ax.set_ylim(-0.05, 1.05)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("tendency of the predictions")
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def distance_matrices_figure(matrices: dict, out, *, order=None) -> Path:
     """Side-by-side distance matrices (blue = small, red = large), rows/columns in ``order``."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(matrices), figsize=(3.4 * len(matrices), 3.4), squeeze=False)
     for ax, (title, matrix) in zip(axes[0], matrices.items()):
         ordering = (order or {}).get(title)
@@ -45,12 +45,12 @@ def distance_matrices_figure(matrices: dict, out, *, order=None) -> Path:
         ax.set_title(title, fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def scores_figure(per_sample: dict, out, *, threshold_label: str) -> Path:
     """Per-sample Chamfer and F-score of the model and each baseline (box plots)."""
-    plt = _pyplot()
+    plt = pyplot()
     names = list(per_sample)
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
     axes[0].boxplot([per_sample[n]["chamfer"] for n in names], tick_labels=names, showfliers=False)
@@ -59,17 +59,17 @@ def scores_figure(per_sample: dict, out, *, threshold_label: str) -> Path:
     axes[1].set_title(f"F-score at {threshold_label}, higher is better", fontsize=9)
     for ax in axes:
         ax.tick_params(axis="x", labelsize=8)
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def tsne_figure(embedding: np.ndarray, labels, out, *, title: str) -> Path:
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(4.2, 4.0))
     ax.scatter(*embedding.T, c=None if labels is None else labels, cmap="tab10", s=8)
     ax.set_title(title, fontsize=9)
     ax.set_xticks([])
     ax.set_yticks([])
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def _cloud(ax, points, extent):
@@ -83,7 +83,7 @@ def _cloud(ax, points, extent):
 
 def qualitative_figure(images, columns: dict, out, *, count: int = 6, seed: int = 0) -> Path:
     """Rows of examples: the input image, then one point cloud per entry of ``columns``."""
-    plt = _pyplot()
+    plt = pyplot()
     count = min(count, len(images))
     rows = np.sort(np.random.default_rng(seed).choice(len(images), count, replace=False))
     fig, axes = plt.subplots(count, 1 + len(columns), figsize=(1.7 * (1 + len(columns)), 1.7 * count), squeeze=False)
@@ -99,4 +99,4 @@ def qualitative_figure(images, columns: dict, out, *, count: int = 6, seed: int 
         for ax in axes[r]:
             ax.set_aspect("equal")
             ax.axis("off")
-    return _save(fig, out)
+    return save_figure(fig, out)

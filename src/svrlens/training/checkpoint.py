@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 
 from svrlens.errors import InputError
+from svrlens.io import atomic_write
 
 
 def save_checkpoint(path, state: dict) -> None:
     """Write ``state`` (tensors, dicts, lists, numbers, strings only) to ``path`` atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(state, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda handle: torch.save(state, handle))
 
 
 def load_checkpoint(path, map_location="cpu") -> dict:

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 from svrlens.data import Dataset, load_dataset
 from svrlens.errors import InputError
 from svrlens.geometry import chamfer_distance, fscore
-from svrlens.io import write_json
+from svrlens.io import atomic_write, write_json
 from svrlens.models import ReconstructionNet, build_model
 
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -195,21 +195,9 @@ def train(config: TrainConfig, dataset, out_dir, *, progress: bool = True) -> Ru
 def save_predictions(path, points, codewords, indices, names=None) -> Path:
     """Write ``points`` (N, P, 3), ``codewords`` (N, D), ``indices`` (N,) and optional ``names``
     (N,) (a unicode array, readable without pickles) to an .npz, atomically."""
-    import os
-    import tempfile
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npz", dir=path.parent)
-    os.close(fd)
-    try:
-        extra = {} if names is None else {"names": np.asarray(names, dtype=str)}
-        np.savez(tmp, points=np.asarray(points, np.float32), codewords=np.asarray(codewords, np.float32), indices=np.asarray(indices, np.int64), **extra)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    extra = {} if names is None else {"names": np.asarray(names, dtype=str)}
+    arrays = dict(points=np.asarray(points, np.float32), codewords=np.asarray(codewords, np.float32), indices=np.asarray(indices, np.int64), **extra)
+    return atomic_write(path, lambda handle: np.savez(handle, **arrays))
 
 
 def load_model(checkpoint) -> tuple[ReconstructionNet, TrainConfig, int]:
