@@ -1,6 +1,6 @@
 import pytest
 
-from svrlens.data import SynthConfig, generate, load_dataset, synthesize
+from svrlens.data import SynthConfig, load_dataset, synthesize
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,6 @@ def make_folder(root, n=15, size=16, split=True):
     """A user folder in the documented layout: meshes (.ply/.obj/.off) and clouds (.npy/.npz)."""
     (root / "images").mkdir(parents=True)
     (root / "shapes").mkdir()
-    rng = np.random.default_rng(0)
     names = [f"obj_{k:02d}" for k in range(n)]
     for k, name in enumerate(names):
         group = k % 3

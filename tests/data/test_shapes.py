@@ -4,7 +4,7 @@ import trimesh
 from scipy import stats
 
 from svrlens.data import MorphFamily, SynthConfig, generate
-from svrlens.data.mesh import base_radius, base_vertices, cube_grid_mesh, uv_sphere
+from svrlens.data.mesh import base_vertices, cube_grid_mesh, uv_sphere
 from svrlens.data.render import pixels_per_unit, render_isometric
 from svrlens.data.sampling import sample_surface
 from svrlens.data.synth import morph_weights, random_splits
