@@ -7,6 +7,10 @@ Both steps run the same float32 model in eager mode; the baseline computes the C
 plain way (a dense ``torch.cdist`` and two mins), svrlens with ``chamfer_distance`` (fused
 nearest-neighbour kernel, distances recomputed under autograd). Also reported: the laptop
 preset's decoder width (128), which the laptop preset trains with.
+
+Second table: the decoder alone (forward + backward, 1024 points), FoldingNet's literal fold — a
+Conv1d over concat(grid, codeword repeated per point) — against svrlens's split projection
+(codeword term once per cloud). The baseline has one normalisation, svrlens two; same widths.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import torch
 
 from svrlens.geometry import chamfer_distance
 from svrlens.models import ModelConfig, build_model
+from svrlens.models.folding import FoldingDecoder
 
 
 def dense_chamfer(x, y):
@@ -42,6 +47,26 @@ def step_rate(model, images, targets, loss_fn, steps):
     return steps * images.shape[0] / (time.perf_counter() - start)
 
 
+def literal_fold(fold, features, codewords):
+    """FoldingNet's form: the codeword repeated at every point, concatenated, one Conv1d."""
+    x = torch.cat([features, codewords[:, :, None].expand(-1, -1, features.shape[2])], 1)
+    return fold.out(fold.blocks(fold.norm_point(fold.project(x))))
+
+
+def decoder_rate(decoder, codewords, fold, steps):
+    def step():
+        grid = decoder.grid[None].expand(codewords.shape[0], -1, -1)
+        points = fold(decoder.fold1, grid, codewords)
+        points = points + fold(decoder.fold2, points, codewords)
+        points.square().mean().backward()
+
+    step()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return steps * codewords.shape[0] / (time.perf_counter() - start)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
@@ -60,6 +85,14 @@ def main():
         base = step_rate(model, images, targets, dense_chamfer, steps)
         ours = step_rate(model, images, targets, chamfer_distance, steps)
         print(f"{size:5d}px {width:8d} {batch:6d} {base:10.1f} smp/s {ours:6.1f} smp/s {ours / base:8.2f}x")
+    print(f"\n{'decoder':>8s} {'points':>7s} {'batch':>6s} {'concat baseline':>16s} {'split (svrlens)':>16s} {'speed-up':>9s}")
+    for width in ([16] if args.quick else [128, 512]):
+        grid = 4 if args.quick else 32
+        decoder = FoldingDecoder(grid_size=grid, width=width)
+        codewords = torch.randn(4 if args.quick else 20, 512, requires_grad=True)
+        base = decoder_rate(decoder, codewords, literal_fold, steps)
+        ours = decoder_rate(decoder, codewords, lambda fold, f, c: fold(f, c), steps)
+        print(f"{width:8d} {grid * grid:7d} {codewords.shape[0]:6d} {base:11.1f} smp/s {ours:11.1f} smp/s {ours / base:8.2f}x")
 
 
 if __name__ == "__main__":

@@ -171,10 +171,43 @@ def _print_diagnosis(result, out) -> int:
 
 def _cmd_diagnose(args) -> int:
     from svrlens.evaluation import run_diagnosis
+    from svrlens.experiments.sweep import write_diagnosis_results
+    from svrlens.report import build_report
 
     result = run_diagnosis(args.train, args.predictions, test_dataset=args.test, out_dir=args.out, random_state=args.seed, progress=not args.quiet,
-                           cache_dir=args.cache, thresholds=args.thresholds, relative=not args.absolute)
-    return _print_diagnosis(result, args.out)
+                           cache_dir=args.cache, thresholds=args.thresholds, relative=not args.absolute, save_matrices=True)
+    write_diagnosis_results(result, args.out, name=args.name)
+    _print_diagnosis(result, args.out)
+    print(f"wrote {build_report(args.out, title=f'svrlens diagnosis — {args.name}')}")
+    return 0
+
+
+def _cmd_reproduce(args) -> int:
+    import json
+
+    from svrlens.experiments import RayExecutor, SerialExecutor, load_spec, preset_spec, reproduce
+    from svrlens.experiments.sweep import format_results
+    from svrlens.report import build_report
+
+    spec = load_spec(args.spec) if args.spec else preset_spec(args.preset)
+    if args.print_spec:
+        print(json.dumps(spec.to_dict(), indent=1))
+        return 0
+    if args.ray or args.ray_address:
+        executor = RayExecutor(address=args.ray_address, cpus_per_run=args.cpus_per_run or 1)
+    else:
+        executor = SerialExecutor(threads=args.cpus_per_run)
+    results = reproduce(spec, args.out, executor=executor, progress=not args.quiet)
+    print(format_results(results))
+    print(f"wrote {args.out}/results.json and {build_report(args.out)}")
+    return 0
+
+
+def _cmd_report(args) -> int:
+    from svrlens.report import build_report
+
+    print(f"wrote {build_report(args.out_dir)}")
+    return 0
 
 
 def _cmd_evaluate(args) -> int:
@@ -210,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train the ResNet-18 + FoldingNet model on a dataset")
     train.add_argument("dataset", help="dataset directory (svrlens format)")
     train.add_argument("--out", required=True, help="run directory (re-running resumes from its last.pt)")
-    train.add_argument("--preset", choices=["laptop", "paper"], default="laptop", help="laptop (default: 64 px, 120 epochs, 128-wide decoder) or paper")
+    train.add_argument("--preset", choices=["laptop", "paper"], default="laptop", help="laptop (default: 64 px, 600 epochs, 128-wide decoder on a 16 x 16 grid) or paper")
     train.add_argument("--epochs", type=int)
     train.add_argument("--image-size", type=int)
     train.add_argument("--batch-size", type=int)
@@ -236,9 +269,25 @@ def build_parser() -> argparse.ArgumentParser:
     diagnose.add_argument("--thresholds", type=float, nargs="+", default=[0.01, 0.02, 0.05], help="F-score thresholds (default: 0.01 0.02 0.05, fractions of the ground truth's box side)")
     diagnose.add_argument("--absolute", action="store_true", help="thresholds are absolute distances, not fractions of the box side")
     diagnose.add_argument("--cache", help="directory for resumable blocks of the test x train Chamfer matrix (large data)")
+    diagnose.add_argument("--name", default="your data", help="the data set's name in the report (default: 'your data')")
     diagnose.add_argument("--seed", type=int, default=0)
     diagnose.add_argument("--quiet", action="store_true")
     diagnose.set_defaults(func=_cmd_diagnose)
+
+    reproduce = commands.add_parser("reproduce", help="the paper's sweeps end to end (figs. 3-8), results.json and report.html")
+    reproduce.add_argument("--preset", choices=["laptop", "paper", "full"], default="laptop", help="laptop (default, ~55 min on 2 CPU cores), paper (GPU), full")
+    reproduce.add_argument("--spec", help="an experiment spec JSON file instead of a preset (see --print-spec)")
+    reproduce.add_argument("--out", default="svrlens-results", help="output directory; re-running skips finished runs, resumes killed ones (default: ./svrlens-results)")
+    reproduce.add_argument("--ray", action="store_true", help="run each model as a Ray task (local instance, or RAY_ADDRESS)")
+    reproduce.add_argument("--ray-address", help="Ray cluster address (auto, ray://host:10001); implies --ray")
+    reproduce.add_argument("--cpus-per-run", type=int, help="CPU threads per run (serial default: all cores; Ray default: 1)")
+    reproduce.add_argument("--print-spec", action="store_true", help="print the spec as JSON (a template for --spec) and exit")
+    reproduce.add_argument("--quiet", action="store_true")
+    reproduce.set_defaults(func=_cmd_reproduce)
+
+    report = commands.add_parser("report", help="rebuild report.html from a results directory")
+    report.add_argument("out_dir", help="directory holding results.json (of reproduce or diagnose)")
+    report.set_defaults(func=_cmd_report)
 
     evaluate = commands.add_parser("evaluate", help="diagnose a svrlens training run")
     evaluate.add_argument("run", help="run directory of 'svrlens train'")

@@ -67,6 +67,18 @@ def load_png_folder(path) -> tuple[np.ndarray, list[str]]:
     return np.stack(images) if images else np.zeros((0, 0, 0, 3), np.uint8), [f.stem for f in files]
 
 
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp creates files readable by their owner only; results are meant to be shared (a cluster's
+# shared path, a collaborator's copy), so written files get the usual permissions under the umask.
+_FILE_MODE = 0o666 & ~_current_umask()
+DIRECTORY_MODE = 0o777 & ~_current_umask()  # for directories made with mkdtemp (0700) and renamed into place
+
+
 def atomic_write(path, write) -> Path:
     """Call ``write(binary file handle)`` on a temporary file beside ``path``, then rename it into
     place: readers never see a half-written file, and a failure leaves nothing behind."""
@@ -76,11 +88,23 @@ def atomic_write(path, write) -> Path:
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
+        os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def read_json(path):
+    """Parse a JSON file; a missing file or invalid JSON is an :class:`InputError` naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("no such file", path)
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InputError(f"not valid JSON ({error})", path) from None
 
 
 def write_json(path, data) -> Path:

@@ -143,6 +143,10 @@ def test_diagnose_and_evaluate_cli(base, tmp_path):
     assert list((tmp_path / "blocks").glob("block_*.npy"))
     assert diagnosis["conventions"]["thresholds"] == [0.05, 0.1] and len(diagnosis["model"]["fscore"]) == 2
     assert all((tmp_path / "diag" / "figures" / name).stat().st_size > 5000 for name in diagnosis["figures"])
+    # The same report layout as `svrlens reproduce`, for the user's data set.
+    report = (tmp_path / "diag" / "report.html").read_text()
+    assert "your data" in report and report.count("data:image/png;base64,") >= 4 and "fig. 5" in report and "fig. 8" in report
+    assert json.loads((tmp_path / "diag" / "results.json").read_text())["datasets"]["your data"]["verdict"] == diagnosis["verdict"]
     run = tmp_path / "run"
     assert _cli("train", sets[6], "--out", run, "--epochs", "1", "--image-size", "32", "--quiet").returncode == 0
     result = _cli("evaluate", run, "--quiet")

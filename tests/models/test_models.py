@@ -62,8 +62,47 @@ def test_decoder_output_shape(grid_size):
 
 
 def test_decoder_parameter_counts_documented():
-    assert sum(p.numel() for p in FoldingDecoder(width=512).parameters()) == 2_642_438
-    assert sum(p.numel() for p in FoldingDecoder(width=128).parameters()) == 267_398
+    assert sum(p.numel() for p in FoldingDecoder(width=512).parameters()) == 2_646_534
+    assert sum(p.numel() for p in FoldingDecoder(width=128).parameters()) == 268_422
+
+
+def _fold_reference(fold, features, codewords):
+    """FoldingNet's literal form: a Conv1d over concat(per-point features, codeword repeated per point)."""
+    x = torch.cat([features, codewords[:, :, None].expand(-1, -1, features.shape[2])], 1).double()
+    weight, bias = fold.project.weight.double(), fold.project.bias.double()
+    n_features = features.shape[1]
+    point = torch.nn.functional.conv1d(x[:, :n_features], weight[:, :n_features])
+    cloud = torch.nn.functional.conv1d(x[:, n_features:], weight[:, n_features:], bias)
+    norm = lambda bn, v, dims: (v - bn.running_mean.double().view(1, -1, *([1] * (v.dim() - 2)))) / torch.sqrt(bn.running_var.double().view(1, -1, *([1] * (v.dim() - 2))) + bn.eps) * bn.weight.double().view(1, -1, *([1] * (v.dim() - 2))) + bn.bias.double().view(1, -1, *([1] * (v.dim() - 2)))  # noqa: E731
+    hidden = norm(fold.norm_point, point, 3) + norm(fold.norm_cloud, cloud[:, :, :1], 3)
+    return fold.double().out(fold.blocks(hidden)).float(), fold.float()
+
+
+def test_split_projection_matches_concatenated_conv():
+    torch.manual_seed(0)
+    decoder = FoldingDecoder(grid_size=6, width=16)
+    for module in decoder.modules():  # non-trivial running statistics and affine parameters
+        if isinstance(module, torch.nn.BatchNorm1d):
+            module.running_mean.uniform_(-0.5, 0.5)
+            module.running_var.uniform_(0.5, 2.0)
+            module.weight.data.uniform_(0.5, 1.5)
+            module.bias.data.uniform_(-0.5, 0.5)
+    decoder.eval()
+    codewords = torch.randn(3, 512)
+    grid = decoder.grid[None].expand(3, -1, -1)
+    expected, _ = _fold_reference(decoder.fold1, grid, codewords)
+    assert torch.allclose(decoder.fold1(grid, codewords), expected, atol=1e-4)
+
+
+def test_decoder_samples_a_denser_grid_of_the_same_surface():
+    torch.manual_seed(0)
+    decoder = FoldingDecoder(grid_size=4, width=16).eval()
+    codewords = torch.randn(2, 512)
+    coarse = decoder(codewords)
+    dense = decoder(codewords, grid_size=7)  # 7 x 7 on [-0.3, 0.3]^2 contains the 4 x 4 grid's corners
+    assert coarse.shape == (2, 16, 3) and dense.shape == (2, 49, 3)
+    assert torch.allclose(dense[:, [0, 6, 42, 48]], coarse[:, [0, 3, 12, 15]], atol=1e-5)
+    assert torch.equal(decoder(codewords, grid_size=4), coarse)
 
 
 def test_model_forward_and_class_head():

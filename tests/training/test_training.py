@@ -139,3 +139,54 @@ def test_predict_cli_and_errors(tiny_dataset, tmp_path):
         result = subprocess.run(command, capture_output=True, text=True, timeout=300)
         lines = result.stderr.strip().splitlines()
         assert result.returncode == 2 and len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_batch_bounds_never_leave_a_batch_of_one():
+    from svrlens.training.loop import batch_bounds
+
+    assert batch_bounds(20, 32) == [(0, 20)]
+    assert batch_bounds(100, 32) == [(0, 32), (32, 64), (64, 96), (96, 100)]
+    assert batch_bounds(33, 32) == [(0, 33)]  # a last batch of one joins the one before
+    assert batch_bounds(65, 32) == [(0, 32), (32, 65)]
+    for n in range(2, 80):
+        bounds = batch_bounds(n, 8)
+        assert bounds[0][0] == 0 and bounds[-1][1] == n and all(b - a >= 2 for a, b in bounds)
+        assert all(stop == start for (_, stop), (start, _) in zip(bounds, bounds[1:]))
+
+
+def test_background_checkpoints_are_snapshots_written_in_order(tmp_path):
+    from svrlens.training.checkpoint import BackgroundCheckpointer
+
+    weights = torch.zeros(1000)
+    state = {"model": {"w": weights}, "config": {}, "epoch": 0, "nested": [weights]}
+    with BackgroundCheckpointer() as checkpointer:
+        for epoch in range(5):
+            weights += 1  # training mutates tensors in place right after save() returns
+            checkpointer.save(tmp_path / "last.pt", state | {"epoch": epoch})
+            weights.mul_(100)
+    saved = load_checkpoint(tmp_path / "last.pt")
+    assert saved["epoch"] == 4
+    expected = torch.zeros(1000)
+    for _ in range(5):
+        expected += 1
+        snapshot = expected.clone()
+        expected.mul_(100)
+    assert torch.equal(saved["model"]["w"], snapshot) and torch.equal(saved["nested"][0], snapshot)
+    assert [p.name for p in tmp_path.iterdir()] == ["last.pt"]  # no temporary files left
+    assert oct(os.stat(tmp_path / "last.pt").st_mode & 0o777) == oct(0o666 & ~_umask())
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_background_checkpoint_errors_reach_the_training_thread(tmp_path):
+    from svrlens.training.checkpoint import BackgroundCheckpointer
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(OSError):
+        with BackgroundCheckpointer() as checkpointer:
+            checkpointer.save(blocker / "sub" / "last.pt", {"model": {}, "config": {}})  # parent is a file

@@ -26,7 +26,7 @@ import numpy as np
 
 from svrlens import __version__
 from svrlens.errors import InputError
-from svrlens.io import load_npy
+from svrlens.io import DIRECTORY_MODE, load_npy
 
 FORMAT_VERSION = 1
 ARRAYS = ("images", "points", "morph", "labels")
@@ -112,6 +112,7 @@ def save_dataset(path, images, points, *, morph=None, labels=None, splits, gener
             "sha256": hashes,
         }
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+        os.chmod(staging, DIRECTORY_MODE)
         if path.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
             os.replace(path, old / path.name)

@@ -34,18 +34,34 @@ def save_figure(fig, out) -> Path:
 def coverage_figure(sets: dict, out, *, title: str = "") -> Path:
     """Training-set coverage of the morph, one column per set (like the paper's fig. 3).
 
-    ``sets`` maps a name ("1.1.1", …) to a :class:`Dataset`. Two base shapes: the t of every
-    training image against the set. Three: each set's weights in the simplex (cube, pyramid,
-    sphere at the corners). Colour is the training cluster (the label).
+    ``sets`` maps a name ("1.1.1", …) to a :class:`Dataset`; see :func:`coverage_figure_of_weights`.
+    """
+    weights = {}
+    for name, data in sets.items():
+        train = data.subset("train")
+        weights[name] = (np.asarray(train.morph), None if train.labels is None else np.asarray(train.labels))
+    return coverage_figure_of_weights(weights, out, title=title)
+
+
+def _colours(labels) -> dict:
+    """Scatter colours by cluster label, or one colour when there are none."""
+    return {"color": "tab:blue"} if labels is None else {"c": labels, "cmap": "tab10", "vmin": 0, "vmax": 9}
+
+
+def coverage_figure_of_weights(sets: dict, out, *, title: str = "") -> Path:
+    """Coverage from ``sets``: name → (morph weights (N, K), cluster labels (N,) or None).
+
+    Two base shapes: the t of every training image against the set. Three: each set's weights
+    in the simplex (cube, pyramid, sphere at the corners). Colour is the training cluster.
     """
     plt = pyplot()
     names = list(sets)
-    k = next(iter(sets.values())).morph.shape[1]
+    k = np.asarray(next(iter(sets.values()))[0]).shape[1]
     if k == 2:
         fig, ax = plt.subplots(figsize=(1.0 + 0.8 * len(names), 4.0))
         for x, name in enumerate(names):
-            train = sets[name].subset("train")
-            ax.scatter(np.full(len(train), x) + np.linspace(-0.12, 0.12, len(train)), train.morph[:, 1], c=train.labels, cmap="tab10", s=10, vmin=0, vmax=9)
+            morph, labels = sets[name]
+            ax.scatter(np.full(len(morph), x) + np.linspace(-0.12, 0.12, len(morph)), np.asarray(morph)[:, 1], s=10, **_colours(labels))
         ax.set_xticks(range(len(names)), names)
         ax.set_ylabel("t  (0 = cube, 1 = sphere)")
         ax.set_ylim(-0.03, 1.03)
@@ -54,10 +70,10 @@ def coverage_figure(sets: dict, out, *, title: str = "") -> Path:
         fig, axes = plt.subplots(1, len(names), figsize=(2.0 * len(names), 2.2))
         corners = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, np.sqrt(3) / 2]])
         for ax, name in zip(np.atleast_1d(axes), names):
-            train = sets[name].subset("train")
-            xy = np.asarray(train.morph) @ corners
+            morph, labels = sets[name]
+            xy = np.asarray(morph) @ corners
             ax.fill(*corners.T, color="0.93")
-            ax.scatter(*xy.T, c=train.labels, cmap="tab10", s=6, vmin=0, vmax=9)
+            ax.scatter(*xy.T, s=6, **_colours(labels))
             ax.set_title(name, fontsize=9)
             ax.set_aspect("equal")
             ax.axis("off")

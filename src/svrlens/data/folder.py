@@ -18,14 +18,13 @@ replacement when shrinking, with replacement when growing) and a warning says ho
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 from svrlens.errors import InputError
-from svrlens.io import load_npy, read_image
+from svrlens.io import load_npy, read_image, read_json
 
 from .dataset import SPLITS, Dataset
 
@@ -83,13 +82,6 @@ def read_cloud(path: Path, n_points: int, rng: np.random.Generator) -> tuple[np.
     return resample(raw_cloud(path, rng, n_points), n_points, rng)
 
 
-def _read_json(path: Path):
-    try:
-        return json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InputError(f"not valid JSON ({error})", path) from None
-
-
 def load_folder(path, *, n_points: int = 1024, seed: int = 0) -> Dataset:
     """Read a user folder (see the module docstring) into an in-memory :class:`Dataset`."""
     path = Path(path)
@@ -120,7 +112,7 @@ def load_folder(path, *, n_points: int = 1024, seed: int = 0) -> Dataset:
     splits = {"train": np.arange(len(names)), "test": np.arange(len(names))}
     split_file = path / "split.json"
     if split_file.exists():
-        declared = _read_json(split_file)
+        declared = read_json(split_file)
         if not isinstance(declared, dict) or not set(declared) <= set(SPLITS):
             raise InputError(f"expected an object with keys among {SPLITS}, found {type(declared).__name__} {sorted(declared) if isinstance(declared, dict) else ''}", split_file)
         unknown = [n for names_ in declared.values() for n in names_ if n not in position]
@@ -130,7 +122,7 @@ def load_folder(path, *, n_points: int = 1024, seed: int = 0) -> Dataset:
     labels = None
     label_file = path / "labels.json"
     if label_file.exists():
-        declared = _read_json(label_file)
+        declared = read_json(label_file)
         if not isinstance(declared, dict):
             raise InputError(f"expected an object {{NAME: label}}, found {type(declared).__name__}", label_file)
         missing = [n for n in names if n not in declared]

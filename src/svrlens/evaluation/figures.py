@@ -11,26 +11,30 @@ from svrlens.data.figures import pyplot, save_figure
 from svrlens.data.render import SCREEN_RIGHT, SCREEN_UP, VIEW
 
 
-def tendency_figure(points: dict, out) -> Path:
+def tendency_figure(points: dict, out, *, rows: dict | None = None) -> Path:
     """Input vs output clustering tendency (paper fig. 4): training images (left) and training
     shapes (right) against the predictions, one point per data set, with bootstrap intervals.
 
     ``points`` maps a data set's name to its diagnosis (the keys ``image_tendency``,
-    ``shape_tendency`` and ``output_tendency``, each with ``score`` and ``interval``).
+    ``shape_tendency`` and ``output_tendency``, each with ``score`` and ``interval``). With
+    ``rows`` (row title → such a mapping; ``points`` is then ignored), one row per family, as
+    the paper's two rows for 1.1.n and 1.2.n.
     """
     plt = pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3.6), sharey=True)
-    for ax, key, label in ((axes[0], "image_tendency", "training images (ℓ1)"), (axes[1], "shape_tendency", "training shapes (Chamfer)")):
-        for name, result in points.items():
-            x, y = result[key], result["output_tendency"]
-            ax.errorbar(x["score"], y["score"], xerr=[[x["score"] - x["interval"][0]], [x["interval"][1] - x["score"]]],
-                        yerr=[[y["score"] - y["interval"][0]], [y["interval"][1] - y["score"]]], fmt="o", capsize=2)
-            ax.annotate(name, (x["score"], y["score"]), fontsize=7, xytext=(3, 3), textcoords="offset points")
-        ax.set_xlabel(f"tendency of {label}")
-        ax.set_xlim(-0.05, 1.05)
-        ax.set_ylim(-0.05, 1.05)
-        ax.grid(alpha=0.3)
-    axes[0].set_ylabel("tendency of the predictions")
+    rows = rows or {"": points}
+    fig, axes = plt.subplots(len(rows), 2, figsize=(8, 3.6 * len(rows)), sharey=True, squeeze=False)
+    for row, (row_title, row_points) in zip(axes, rows.items()):
+        for ax, key, label in ((row[0], "image_tendency", "training images (ℓ1)"), (row[1], "shape_tendency", "training shapes (Chamfer)")):
+            for name, result in row_points.items():
+                x, y = result[key], result["output_tendency"]
+                ax.errorbar(x["score"], y["score"], xerr=[[x["score"] - x["interval"][0]], [x["interval"][1] - x["score"]]],
+                            yerr=[[y["score"] - y["interval"][0]], [y["interval"][1] - y["score"]]], fmt="o", capsize=2)
+                ax.annotate(name, (x["score"], y["score"]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+            ax.set_xlabel(f"tendency of {label}")
+            ax.set_xlim(-0.05, 1.05)
+            ax.set_ylim(-0.05, 1.05)
+            ax.grid(alpha=0.3)
+        row[0].set_ylabel("tendency of the predictions" + (f"\n{row_title}" if row_title else ""))
     return save_figure(fig, out)
 
 

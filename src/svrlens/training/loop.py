@@ -23,7 +23,7 @@ from svrlens.geometry import chamfer_distance, fscore
 from svrlens.io import atomic_write, write_json
 from svrlens.models import ReconstructionNet, build_model
 
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import BackgroundCheckpointer, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 
 # ImageNet statistics, so that torchvision / ImageNet encoder weights see what they expect.
@@ -69,7 +69,7 @@ def predict(model: ReconstructionNet, images, *, image_size=None, batch_size=64,
     model.eval()
     points, codes = [], []
     for start in range(0, len(images), batch_size):
-        p, c = model(to_input(images[start : start + batch_size], image_size, device))
+        p, c = model(to_input(images[start : start + batch_size], image_size, device), grid_size=model.config.eval_grid_size)
         points.append(p.float().cpu().numpy())
         codes.append(c.float().cpu().numpy())
     model.train(was_training)
@@ -85,6 +85,15 @@ def evaluate(model, data: Dataset, config: TrainConfig, device) -> dict:
     return {"chamfer": float(chamfer_distance(prediction, target).mean()), "fscore": float(fscore(prediction, target, config.fscore_threshold).fscore.mean())}
 
 
+def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
+    """(start, stop) of each batch; a last batch of one sample joins the one before, because
+    batch normalisation of the per-cloud decoder term needs at least two clouds."""
+    starts = list(range(0, n, batch_size))
+    if len(starts) > 1 and n - starts[-1] == 1:
+        starts.pop()
+    return list(zip(starts, starts[1:] + [n]))
+
+
 def _uses_labels(config: TrainConfig, epoch: int) -> bool:
     return config.labels == "full" or (config.labels == "weak" and epoch < config.weak_epochs)
 
@@ -96,11 +105,11 @@ def _resume_log(log_path: Path, last_epoch: int) -> None:
         log_path.write_text("".join(line + "\n" for line in lines))
 
 
-def train(config: TrainConfig, dataset, out_dir, *, progress: bool = True) -> RunResult:
+def train(config: TrainConfig, dataset, out_dir, *, progress: bool = True, label: str | None = None) -> RunResult:
     """Train on ``dataset`` (a :class:`Dataset` or a dataset directory) into ``out_dir``.
 
     Re-running the same command on the same ``out_dir`` resumes from ``last.pt``; on the CPU the
-    result is bitwise the same as an uninterrupted run.
+    result is bitwise the same as an uninterrupted run. ``label`` names the run in the progress bar.
     """
     config.validate()
     started = time.perf_counter()
@@ -111,8 +120,8 @@ def train(config: TrainConfig, dataset, out_dir, *, progress: bool = True) -> Ru
 
     # Data
     data = dataset if isinstance(dataset, Dataset) else load_dataset(dataset)
-    if len(data.splits.get("train", [])) == 0:
-        raise InputError("no training samples (empty 'train' split)", data.path)
+    if len(data.splits.get("train", [])) < 2:
+        raise InputError(f"expected ≥ 2 training samples (batch normalisation), found {len(data.splits.get('train', []))}", data.path)
     train_set = data.subset("train")
     val_set = data.subset("val") if len(data.splits.get("val", [])) else None
     n_classes = 0
@@ -148,46 +157,47 @@ def train(config: TrainConfig, dataset, out_dir, *, progress: bool = True) -> Ru
 
     # The loop
     n_train = len(train_set)
-    bar = tqdm(range(start_epoch, config.epochs), disable=not progress, unit="epoch", desc=f"train {out.name}", initial=start_epoch, total=config.epochs)
-    for epoch in bar:
-        tic = time.perf_counter()
-        lr = lr_at(epoch, config)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        model.train()
-        order = torch.randperm(n_train, generator=generator)
-        total, seen = 0.0, 0
-        for start in range(0, n_train, config.batch_size):
-            index = order[start : start + config.batch_size]
-            points, codewords = model(to_input(train_images[index.numpy()], config.image_size, device))
-            loss = chamfer_distance(points, train_points[index].to(device)).mean()
-            objective = loss
-            if train_labels is not None and _uses_labels(config, epoch):
-                objective = loss + config.label_weight * F.cross_entropy(model.classify(codewords), train_labels[index].to(device))
-            optimizer.zero_grad(set_to_none=True)
-            objective.backward()
-            optimizer.step()
-            total += loss.item() * len(index)  # .item() syncs with the GPU once per batch
-            seen += len(index)
-        record = {"epoch": epoch, "train_chamfer": total / seen, "lr": lr, "labels_used": train_labels is not None and _uses_labels(config, epoch)}
-        if val_set is not None and ((epoch + 1) % config.val_every == 0 or epoch == config.epochs - 1):
-            metrics = evaluate(model, val_set, config, device)
-            record.update(val_chamfer=metrics["chamfer"], val_fscore=metrics["fscore"])
-            if metrics["chamfer"] < best["val_chamfer"]:
-                best = {"epoch": epoch, "val_chamfer": metrics["chamfer"], "val_fscore": metrics["fscore"]}
-                save_checkpoint(out / "best.pt", {"model": model.state_dict(), "config": config.to_dict(), "n_classes": n_classes, "input_size": input_size, "epoch": epoch, "best": best})
-        record["seconds"] = time.perf_counter() - tic
-        with open(log_path, "a") as handle:
-            handle.write(json.dumps(record) + "\n")
-        save_checkpoint(out / "last.pt", {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "generator": generator.get_state(), "torch_rng": torch.get_rng_state(), "config": config.to_dict(), "n_classes": n_classes, "input_size": input_size, "epoch": epoch, "best": best})
-        bar.set_postfix(loss=f"{record['train_chamfer']:.4f}", val=f"{best['val_chamfer']:.4f}")
+    bar = tqdm(range(start_epoch, config.epochs), disable=not progress, unit="epoch", desc=f"train {label or out.name}", initial=start_epoch, total=config.epochs)
+    with BackgroundCheckpointer() as checkpointer:
+        for epoch in bar:
+            tic = time.perf_counter()
+            lr = lr_at(epoch, config)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            model.train()
+            order = torch.randperm(n_train, generator=generator)
+            total, seen = 0.0, 0
+            for start, stop in batch_bounds(n_train, config.batch_size):
+                index = order[start:stop]
+                points, codewords = model(to_input(train_images[index.numpy()], config.image_size, device))
+                loss = chamfer_distance(points, train_points[index].to(device)).mean()
+                objective = loss
+                if train_labels is not None and _uses_labels(config, epoch):
+                    objective = loss + config.label_weight * F.cross_entropy(model.classify(codewords), train_labels[index].to(device))
+                optimizer.zero_grad(set_to_none=True)
+                objective.backward()
+                optimizer.step()
+                total += loss.item() * len(index)  # .item() syncs with the GPU once per batch
+                seen += len(index)
+            record = {"epoch": epoch, "train_chamfer": total / seen, "lr": lr, "labels_used": train_labels is not None and _uses_labels(config, epoch)}
+            if val_set is not None and ((epoch + 1) % config.val_every == 0 or epoch == config.epochs - 1):
+                metrics = evaluate(model, val_set, config, device)
+                record.update(val_chamfer=metrics["chamfer"], val_fscore=metrics["fscore"])
+                if metrics["chamfer"] < best["val_chamfer"]:
+                    best = {"epoch": epoch, "val_chamfer": metrics["chamfer"], "val_fscore": metrics["fscore"]}
+                    checkpointer.save(out / "best.pt", {"model": model.state_dict(), "config": config.to_dict(), "n_classes": n_classes, "input_size": input_size, "epoch": epoch, "best": best})
+            record["seconds"] = time.perf_counter() - tic
+            with open(log_path, "a") as handle:
+                handle.write(json.dumps(record) + "\n")
+            checkpointer.save(out / "last.pt", {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "generator": generator.get_state(), "torch_rng": torch.get_rng_state(), "config": config.to_dict(), "n_classes": n_classes, "input_size": input_size, "epoch": epoch, "best": best})
+            bar.set_postfix(loss=f"{record['train_chamfer']:.4f}", val=f"{best['val_chamfer']:.4f}")
 
     # Predictions of the best model on the test split
     if not (out / "best.pt").exists():  # no validation split: the last model is the best we have
         save_checkpoint(out / "best.pt", {"model": model.state_dict(), "config": config.to_dict(), "n_classes": n_classes, "input_size": input_size, "epoch": config.epochs - 1, "best": best})
     model.load_state_dict(load_checkpoint(out / "best.pt", map_location=device)["model"])
     test_index = np.asarray(data.splits.get("test", []), np.int64)
-    points, codewords = predict(model, np.asarray(data.images)[test_index], image_size=config.image_size, device=device) if len(test_index) else (np.zeros((0, model.decoder.n_points, 3), np.float32), np.zeros((0, 512), np.float32))
+    points, codewords = predict(model, np.asarray(data.images)[test_index], image_size=config.image_size, device=device) if len(test_index) else (np.zeros((0, (config.model.eval_grid_size or config.model.grid_size) ** 2, 3), np.float32), np.zeros((0, 512), np.float32))
     predictions = save_predictions(out / "predictions" / "test.npz", points, codewords, test_index)
     return RunResult(out, int(best["epoch"]), float(best["val_chamfer"]), config.epochs, time.perf_counter() - started, predictions)
 

@@ -1,0 +1,144 @@
+"""One run of a sweep: its data, its training (resumed if killed), its diagnosis, its result record.
+
+Layout under a sweep's output directory::
+
+    data/<base family>-<hash>/base/          the base dataset (content-addressed by its SynthConfig)
+    data/<base family>-<hash>/<family>.<n>/  a subsampled set, written on first use
+    runs/<set>-s<seed>-<hash>/spec.json      what the run is (RunSpec.to_dict)
+                             train/          the training run (config.json, log.jsonl, last.pt, best.pt, predictions/)
+                             diagnosis/      diagnosis.json, summary.txt, figures/, matrices.npz
+                             result.json     the run's record; written last, so it marks the run finished
+
+:func:`execute_run` is a pure function of (run spec, output root): executors call it in-process
+or as a Ray task. Data are regenerated deterministically where a worker does not see them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from svrlens.data import generate, load_dataset, save_dataset, subsample
+from svrlens.errors import InputError
+from svrlens.io import write_json
+
+from .spec import RunSpec, digest
+
+RESULT = "result.json"
+
+
+def data_root(out, run: RunSpec) -> Path:
+    base = run.base.resolved()
+    return Path(out) / "data" / f"{base.family}-{digest(asdict(base))}"
+
+
+def _publish(path: Path, write) -> Path:
+    """Write a dataset directory unless it exists; a concurrent writer of the same content wins."""
+    if (path / "manifest.json").is_file():
+        return path
+    try:
+        write(path)
+    except InputError:  # another process renamed the same (deterministic) dataset into place first
+        if not (path / "manifest.json").is_file():
+            raise
+    return path
+
+
+def prepare_data(out, run: RunSpec, *, progress: bool = False) -> Path:
+    """The dataset directory a run trains on, generated if absent (deterministic from the spec)."""
+    root = data_root(out, run)
+    base_path = root / "base"
+
+    def write_base(path):
+        data = generate(run.base, progress=progress)
+        save_dataset(path, data.images, data.points, morph=data.morph, labels=data.labels, splits=data.splits, generator=data.manifest["generator"], parameters=data.manifest["parameters"], seed=data.manifest["seed"])
+
+    _publish(base_path, write_base)
+    if run.family is None:
+        return base_path
+
+    def write_set(path):
+        base = load_dataset(base_path)
+        arrays, splits, record = subsample(base, run.family, run.n)
+        save_dataset(path, arrays["images"], arrays["points"], morph=arrays["morph"], labels=arrays["labels"], splits=splits,
+                     generator=f"svrlens.data.subsample/{run.family}", parameters={"base": str(base_path), **record}, seed=base.manifest.get("seed"))
+
+    return _publish(root / f"{run.family}.{run.n}", write_set)
+
+
+def finished(out, run: RunSpec) -> dict | None:
+    """The run's record if it finished under this exact spec, else None."""
+    path = Path(out) / "runs" / run.directory / RESULT
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None  # a damaged record: run again
+    return record if record.get("key") == run.key else None
+
+
+def execute_run(run: RunSpec, out, *, progress: bool = False, chamfer_matrix=None) -> dict:
+    """Train and diagnose one run (skipped if finished, resumed if killed); returns its record.
+
+    ``chamfer_matrix`` : optional ``(a, b=None) -> ndarray`` used for the diagnosis's Chamfer
+    matrices (the Ray executor passes one that splits large matrices into block tasks).
+    """
+    import torch
+
+    from svrlens.evaluation.run import run_diagnosis
+    from svrlens.training.loop import train
+
+    done = finished(out, run)
+    if done is not None:
+        return done | {"skipped": True}
+    started = time.perf_counter()
+    run_dir = Path(out) / "runs" / run.directory
+    write_json(run_dir / "spec.json", run.to_dict() | {"key": run.key})
+    dataset_path = prepare_data(out, run, progress=progress)
+    trained = train(run.train, dataset_path, run_dir / "train", progress=progress, label=f"{run.name} (seed {run.train.seed})")
+    evaluation = run.evaluation
+    diagnosis = run_diagnosis(dataset_path, trained.predictions, out_dir=run_dir / "diagnosis", random_state=run.train.seed, progress=False,
+                              thresholds=evaluation.thresholds, relative=evaluation.relative, case_threshold=evaluation.case_threshold,
+                              memorisation_threshold=evaluation.memorisation_threshold, chamfer_matrix=chamfer_matrix, save_matrices=True)
+    data = load_dataset(dataset_path, verify=False)
+    train_morph = None if data.morph is None else np.asarray(data.morph[np.asarray(data.splits["train"])], np.float64)
+    record = {
+        "key": run.key,
+        "name": run.name,
+        "family": run.family,
+        "n": run.n,
+        "seed": run.train.seed,
+        "labels": run.train.labels,
+        "run": f"runs/{run.directory}",
+        "diagnosis_dir": f"runs/{run.directory}/diagnosis",
+        "dataset": str(dataset_path),
+        "dataset_sha256": data.manifest.get("sha256"),
+        **diagnosis_record(diagnosis),
+        "training": {"best_epoch": trained.best_epoch, "best_val_chamfer": trained.best_val_chamfer, "epochs": trained.epochs,
+                     "seconds": trained.seconds, "device": str(torch.device("cuda" if torch.cuda.is_available() and run.train.device != "cpu" else "cpu"))},
+        # Coverage of the training set in morph space (fig. 3): weights of the base shapes.
+        "train_morph": None if train_morph is None else train_morph.round(5).tolist(),
+        "train_clusters": None if data.labels is None or run.family is None else np.asarray(data.labels[np.asarray(data.splits["train"])]).tolist(),
+        "seconds": time.perf_counter() - started,
+    }
+    write_json(run_dir / RESULT, record)
+    return record
+
+
+def diagnosis_record(diagnosis: dict) -> dict:
+    """The numbers of a diagnosis that a sweep's results keep (no per-sample arrays)."""
+    return {
+        "case": diagnosis["case"],
+        "verdict": diagnosis["verdict"],
+        "evidence": diagnosis["evidence"],
+        **{k: {f: diagnosis[k][f] for f in ("score", "interval", "n_clusters", "confidence", "method")} for k in ("image_tendency", "shape_tendency", "output_tendency")},
+        **{k: diagnosis[k] for k in ("model", "oracle_nn", "retrieval", "clustering")},
+        "memorisation": diagnosis["memorisation"]["nearest_training_shape"]["median"],  # robust: see diagnose()
+        "codeword_silhouette_by_label": (diagnosis.get("codewords") or {}).get("silhouette_by_label"),
+        "conventions": diagnosis["conventions"],
+    }

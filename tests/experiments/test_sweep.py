@@ -1,0 +1,106 @@
+import json
+import numpy as np
+import pytest
+
+from svrlens.experiments import SerialExecutor, check_paper_result, reproduce
+from svrlens.training import loop
+
+from .conftest import TENDENCIES, numbers, tiny_spec
+
+def test_sweep_writes_every_number_the_issue_asks_for(serial_sweep):
+    out, results = serial_sweep
+    assert json.loads((out / "results.json").read_text()) == json.loads(json.dumps(results))
+    assert list(results["datasets"]) == ["1.2.1", "1.2.7"]
+    for entry in results["datasets"].values():
+        for key in TENDENCIES:
+            low, high = entry[key]["interval"]
+            assert low <= entry[key]["score"] <= high and -1 <= low <= high <= 1
+        for key in ("model", "oracle_nn"):
+            low, high = entry[key]["chamfer_interval"]
+            assert 0 <= low <= entry[key]["chamfer"] <= high
+            assert len(entry[key]["fscore"]) == len(entry[key]["fscore_interval"]) == 2
+        assert entry["case"] in (1, 2, 3) and entry["verdict"] in ("recognition", "reconstruction")
+        # 1.2.n targets are the two end shapes only: the training shapes are perfectly clustered.
+        assert entry["shape_tendency"]["score"] == pytest.approx(1.0)
+        run = out / entry["runs"][0]
+        assert (run / "result.json").is_file() and (run / "train" / "best.pt").is_file() and (run / "diagnosis" / "matrices.npz").is_file()
+        assert json.loads((run / "spec.json").read_text())["key"] == run.name.rsplit("-", 1)[1]
+    # Coverage (fig. 3): 1.2.1's images sit at the two ends, 1.2.7's spread over [0, 1].
+    t1 = np.asarray(results["datasets"]["1.2.1"]["train_morph"])[:, 1]
+    t7 = np.asarray(results["datasets"]["1.2.7"]["train_morph"])[:, 1]
+    assert np.ptp(t7[:10]) > 0.3 > np.ptp(t1[:10])
+    assert results["checks"]["rising_1.2"] is None  # two sets: too few for a rank correlation
+    prov = results["provenance"]
+    assert prov["runs"] == 2 and prov["runs_skipped"] == 0 and prov["executor"] == "serial" and prov["threads_per_run"] == 1
+    assert prov["svrlens_version"] and prov["hardware"]["cpu_count"] >= 1
+
+
+def test_rerun_skips_finished_runs(serial_sweep):
+    out, results = serial_sweep
+    stamps = {p: p.stat().st_mtime_ns for p in out.glob("runs/*/train/last.pt")}
+    again = reproduce(tiny_spec(), out, executor=SerialExecutor(threads=1), progress=False)
+    assert again["provenance"]["runs_skipped"] == 2
+    assert numbers(again) == numbers(results)
+    assert {p: p.stat().st_mtime_ns for p in out.glob("runs/*/train/last.pt")} == stamps
+
+
+def test_a_changed_spec_runs_only_what_changed(serial_sweep):
+    out, _ = serial_sweep
+    wider = reproduce(tiny_spec(sets=(1, 4, 7)), out, executor=SerialExecutor(threads=1), progress=False)
+    assert wider["provenance"]["runs_skipped"] == 2 and list(wider["datasets"]) == ["1.2.1", "1.2.4", "1.2.7"]
+    assert wider["checks"]["rising_1.2"] is not None
+
+
+def test_resume_after_a_crash_gives_the_uninterrupted_numbers(tmp_path, serial_sweep, monkeypatch):
+    _, clean = serial_sweep
+    real_lr_at = loop.lr_at
+
+    def crash_in_epoch_2(epoch, config):
+        if epoch == 2:
+            raise KeyboardInterrupt("killed")
+        return real_lr_at(epoch, config)
+
+    monkeypatch.setattr(loop, "lr_at", crash_in_epoch_2)
+    with pytest.raises(KeyboardInterrupt):
+        reproduce(tiny_spec(), tmp_path, executor=SerialExecutor(threads=1), progress=False)
+    monkeypatch.setattr(loop, "lr_at", real_lr_at)
+    (run,) = tmp_path.glob("runs/1.2.1-*")
+    assert not (run / "result.json").exists() and (run / "train" / "last.pt").is_file()
+    resumed = reproduce(tiny_spec(), tmp_path, executor=SerialExecutor(threads=1), progress=False)
+    epochs = [json.loads(line)["epoch"] for line in (run / "train" / "log.jsonl").read_text().splitlines()]
+    assert epochs == [0, 1, 2]  # epochs 0-1 kept from before the crash, epoch 2 run once
+    assert numbers(resumed) == numbers(clean)
+
+
+def test_check_paper_result_on_constructed_tendencies():
+    def entry(family, n, score, half=0.02):
+        return {"family": family, "n": n, "output_tendency": {"score": score, "interval": [score - half, score + half]}}
+
+    rising = {f"1.2.{n}": entry("1.2", n, 0.5 + 0.05 * n) for n in range(1, 8)}
+    flat = {f"1.1.{n}": entry("1.1", n, 0.5) for n in range(1, 8)}
+    checks = check_paper_result(rising | flat)
+    assert checks["rising_1.2"]["spearman_rho"] == pytest.approx(1.0) and checks["flat_1.1"]["passed"] and checks["passed"]
+    high = flat | {"1.1.4": entry("1.1", 4, 0.7)}
+    checks = check_paper_result(rising | high)
+    assert checks["flat_1.1"]["above"] == ["1.1.4"] and not checks["passed"]
+    falling = {f"1.2.{n}": entry("1.2", n, 0.9 - 0.05 * n) for n in range(1, 8)}
+    assert check_paper_result(falling | flat)["rising_1.2"]["spearman_rho"] == pytest.approx(-1.0)
+
+
+def test_label_study_and_its_report(tmp_path):
+    from dataclasses import replace
+
+    from svrlens.experiments import LabelStudy
+    from svrlens.report import build_report
+
+    base = tiny_spec()
+    spec = replace(base, studies=(), label_study=LabelStudy("cube-sphere", replace(base.studies[0].train, epochs=2), modes=("none", "full"))).validate()
+    results = reproduce(spec, tmp_path, executor=SerialExecutor(threads=1), progress=False)
+    assert results["datasets"] == {} and set(results["label_study"]) == {"none", "full"}
+    for entry in results["label_study"].values():
+        assert entry["family"] is None and -1 <= entry["codeword_silhouette_by_label"] <= 1
+    assert results["checks"]["passed"] is False and results["checks"]["rising_1.2"] is None
+    runs = sorted(p.name.split("-s0-")[0] for p in (tmp_path / "runs").iterdir())
+    assert runs == ["labels-full", "labels-none"]
+    html = build_report(tmp_path).read_text()
+    assert "fig. 7" in html and "labels: full" in html and "labels: none" in html
