@@ -275,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     diagnose.set_defaults(func=_cmd_diagnose)
 
     reproduce = commands.add_parser("reproduce", help="the paper's sweeps end to end (figs. 3-8), results.json and report.html")
-    reproduce.add_argument("--preset", choices=["laptop", "paper", "full"], default="laptop", help="laptop (default, ~55 min on 2 CPU cores), paper (GPU), full")
+    reproduce.add_argument("--preset", choices=["laptop", "paper", "full"], default="laptop", help="laptop (default, about 1 h on 2 CPU cores), paper (GPU), full")
     reproduce.add_argument("--spec", help="an experiment spec JSON file instead of a preset (see --print-spec)")
     reproduce.add_argument("--out", default="svrlens-results", help="output directory; re-running skips finished runs, resumes killed ones (default: ./svrlens-results)")
     reproduce.add_argument("--ray", action="store_true", help="run each model as a Ray task (local instance, or RAY_ADDRESS)")
