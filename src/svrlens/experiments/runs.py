@@ -88,10 +88,8 @@ def execute_run(run: RunSpec, out, *, progress: bool = False, chamfer_matrix=Non
     ``chamfer_matrix`` : optional ``(a, b=None) -> ndarray`` used for the diagnosis's Chamfer
     matrices (the Ray executor passes one that splits large matrices into block tasks).
     """
-    import torch
-
     from svrlens.evaluation.run import run_diagnosis
-    from svrlens.training.loop import train
+    from svrlens.training.loop import resolve_device, train
 
     done = finished(out, run)
     if done is not None:
@@ -120,7 +118,7 @@ def execute_run(run: RunSpec, out, *, progress: bool = False, chamfer_matrix=Non
         "dataset_sha256": data.manifest.get("sha256"),
         **diagnosis_record(diagnosis),
         "training": {"best_epoch": trained.best_epoch, "best_val_chamfer": trained.best_val_chamfer, "epochs": trained.epochs,
-                     "seconds": trained.seconds, "device": str(torch.device("cuda" if torch.cuda.is_available() and run.train.device != "cpu" else "cpu"))},
+                     "seconds": trained.seconds, "device": str(resolve_device(run.train.device))},
         # Coverage of the training set in morph space (fig. 3): weights of the base shapes.
         "train_morph": None if train_morph is None else train_morph.round(5).tolist(),
         "train_clusters": None if data.labels is None or run.family is None else np.asarray(data.labels[np.asarray(data.splits["train"])]).tolist(),

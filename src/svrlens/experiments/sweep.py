@@ -28,7 +28,7 @@ from svrlens import __version__
 from svrlens.io import write_json
 
 from .executors import SerialExecutor
-from .runs import finished, prepare_data
+from .runs import data_root, finished, prepare_data
 from .spec import ExperimentSpec
 
 RESULTS = "results.json"
@@ -52,7 +52,7 @@ def reproduce(spec: ExperimentSpec, out, *, executor=None, progress: bool = True
     # Data first, in this process: every run then finds its set on the shared path.
     prepared = {}
     for run in tqdm(runs, disable=not progress, desc="data", unit="set", leave=False):
-        identity = (run.base.resolved(), run.family, run.n).__repr__()
+        identity = (data_root(out, run), run.family, run.n)
         if identity not in prepared:
             prepared[identity] = prepare_data(out, run, progress=False)
 
