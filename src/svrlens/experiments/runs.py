@@ -32,6 +32,7 @@ RESULT = "result.json"
 
 
 def data_root(out, run: RunSpec) -> Path:
+    """``out/data/<base family>-<hash of the base's SynthConfig>``: where a run's data live."""
     base = run.base.resolved()
     return Path(out) / "data" / f"{base.family}-{digest(asdict(base))}"
 

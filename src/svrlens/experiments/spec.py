@@ -212,6 +212,7 @@ class RunSpec:
 
 
 def digest(data: dict) -> str:
+    """12 hex digits of the SHA-256 of ``data`` as canonical JSON (sorted keys, no spaces)."""
     return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:12]
 
 

@@ -177,6 +177,7 @@ def _git_commit() -> str | None:
 
 
 def hardware() -> dict:
+    """Platform, Python, CPU model and count, GPU name (None without CUDA), torch and numpy versions."""
     import os
 
     import torch
@@ -195,6 +196,7 @@ def hardware() -> dict:
 
 
 def provenance(executor, records: list[dict], started, wall_seconds: float, *, skipped: int) -> dict:
+    """What produced a results file: version, commit, timings (s), seeds, data hashes, executor, hardware."""
     return {
         "svrlens_version": __version__,
         "git_commit": _git_commit(),
