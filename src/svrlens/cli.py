@@ -185,7 +185,7 @@ def _cmd_diagnose(args) -> int:
 def _cmd_reproduce(args) -> int:
     import json
 
-    from svrlens.experiments import RayExecutor, SerialExecutor, load_spec, preset_spec, reproduce
+    from svrlens.experiments import RayExecutor, load_spec, local_executor, preset_spec, reproduce
     from svrlens.experiments.sweep import format_results
     from svrlens.report import build_report
 
@@ -193,10 +193,14 @@ def _cmd_reproduce(args) -> int:
     if args.print_spec:
         print(json.dumps(spec.to_dict(), indent=1))
         return 0
+    for option in ("jobs", "cpus_per_run"):
+        if getattr(args, option) is not None and getattr(args, option) < 1:
+            raise InputError(f"--{option.replace('_', '-')} must be at least 1, found {getattr(args, option)}")
+    threads = args.cpus_per_run or 1
     if args.ray or args.ray_address:
-        executor = RayExecutor(address=args.ray_address, cpus_per_run=args.cpus_per_run or 1)
+        executor = RayExecutor(address=args.ray_address, cpus_per_run=threads)
     else:
-        executor = SerialExecutor(threads=args.cpus_per_run)
+        executor = local_executor(jobs=args.jobs, threads=threads)
     results = reproduce(spec, args.out, executor=executor, progress=not args.quiet)
     print(format_results(results))
     print(f"wrote {args.out}/results.json and {build_report(args.out)}")
@@ -275,12 +279,13 @@ def build_parser() -> argparse.ArgumentParser:
     diagnose.set_defaults(func=_cmd_diagnose)
 
     reproduce = commands.add_parser("reproduce", help="the paper's sweeps end to end (figs. 3-8), results.json and report.html")
-    reproduce.add_argument("--preset", choices=["laptop", "paper", "full"], default="laptop", help="laptop (default, about 1 h on 2 CPU cores), paper (GPU), full")
+    reproduce.add_argument("--preset", choices=["laptop", "paper", "full"], default="laptop", help="laptop (default, 41 min on 2 CPU cores), paper (GPU), full")
     reproduce.add_argument("--spec", help="an experiment spec JSON file instead of a preset (see --print-spec)")
     reproduce.add_argument("--out", default="svrlens-results", help="output directory; re-running skips finished runs, resumes killed ones (default: ./svrlens-results)")
     reproduce.add_argument("--ray", action="store_true", help="run each model as a Ray task (local instance, or RAY_ADDRESS)")
     reproduce.add_argument("--ray-address", help="Ray cluster address (auto, ray://host:10001); implies --ray")
-    reproduce.add_argument("--cpus-per-run", type=int, help="CPU threads per run (serial default: all cores; Ray default: 1)")
+    reproduce.add_argument("--jobs", type=int, help="runs trained at once on this machine, each in its own process (default: one per CPU core, or 1 with a GPU); 1 trains in this process")
+    reproduce.add_argument("--cpus-per-run", type=int, help="CPU threads per run (default: 1, so the numbers do not depend on the machine's core count)")
     reproduce.add_argument("--print-spec", action="store_true", help="print the spec as JSON (a template for --spec) and exit")
     reproduce.add_argument("--quiet", action="store_true")
     reproduce.set_defaults(func=_cmd_reproduce)

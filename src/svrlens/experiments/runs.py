@@ -83,12 +83,24 @@ def finished(out, run: RunSpec) -> dict | None:
     return record if record.get("key") == run.key else None
 
 
+def epochs_done(out, run: RunSpec) -> int:
+    """Epochs of the run trained so far, from its training log (how a parent process follows a
+    run in a worker without talking to it)."""
+    try:
+        with open(Path(out) / "runs" / run.directory / "train" / "log.jsonl", "rb") as log:
+            return min(sum(1 for _ in log), run.train.epochs)
+    except OSError:
+        return 0
+
+
 def execute_run(run: RunSpec, out, *, progress: bool = False, chamfer_matrix=None) -> dict:
     """Train and diagnose one run (skipped if finished, resumed if killed); returns its record.
 
     ``chamfer_matrix`` : optional ``(a, b=None) -> ndarray`` used for the diagnosis's Chamfer
     matrices (the Ray executor passes one that splits large matrices into block tasks).
     """
+    import torch
+
     from svrlens.evaluation.run import run_diagnosis
     from svrlens.training.loop import resolve_device, train
 
@@ -119,7 +131,7 @@ def execute_run(run: RunSpec, out, *, progress: bool = False, chamfer_matrix=Non
         "dataset_sha256": data.manifest.get("sha256"),
         **diagnosis_record(diagnosis),
         "training": {"best_epoch": trained.best_epoch, "best_val_chamfer": trained.best_val_chamfer, "epochs": trained.epochs,
-                     "seconds": trained.seconds, "device": str(resolve_device(run.train.device))},
+                     "seconds": trained.seconds, "device": str(resolve_device(run.train.device)), "threads": torch.get_num_threads()},
         # Coverage of the training set in morph space (fig. 3): weights of the base shapes.
         "train_morph": None if train_morph is None else train_morph.round(5).tolist(),
         "train_clusters": None if data.labels is None or run.family is None else np.asarray(data.labels[np.asarray(data.splits["train"])]).tolist(),

@@ -9,7 +9,7 @@ Presets (see :data:`PRESETS`):
 
 - ``laptop`` (default): base #1 at 64 px, 1.1.n and 1.2.n, a 128-wide decoder trained on a
   16 × 16 folding grid (predicted on 32 × 32: 1024 points), 300 / 600 epochs (1/5 of the
-  paper's). 14 models on a 2-core CPU.
+  paper's). 14 models, 41 min on a 2-core CPU with one thread per run (both fig.-4 checks pass).
 - ``paper``: the paper's settings (128 px, decoder width 512, 1500 epochs for 1.1.n, 3000 for
   1.2.n), for a GPU.
 - ``full``: ``paper`` plus base #2 (10,000 shapes) with 2.1.n / 2.2.n, the label study on base #2
@@ -222,6 +222,8 @@ def digest(data: dict) -> str:
 # paper's 1 : 2 ratio between 1.1.n (1500) and 1.2.n (3000), at 1/5. At 1/15 (100 / 200 epochs,
 # 18 min) the 1.2.7 model had not yet learnt the sharp image → shape boundary that recognition
 # needs (output tendency 0.57, Spearman ρ over 1.2.n 0.07; the same model at 600 epochs: 0.79, K = 2).
+# At 1/5 and one thread per run, ρ = 0.857 and 1.1.n stays flat; at two threads per run the same
+# preset gave ρ = 0.32 (another reduction order, another trajectory: one seed per set is fragile).
 _LAPTOP_MODEL = ModelConfig(grid_size=16, decoder_width=128, eval_grid_size=32)
 _PAPER_MODEL = ModelConfig(grid_size=32, decoder_width=512)
 

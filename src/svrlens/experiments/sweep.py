@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 from svrlens import __version__
 from svrlens.io import write_json
 
-from .executors import SerialExecutor
+from .executors import local_executor
 from .runs import data_root, finished, prepare_data
 from .spec import ExperimentSpec
 
@@ -39,10 +39,11 @@ def reproduce(spec: ExperimentSpec, out, *, executor=None, progress: bool = True
     """Run every run of ``spec`` not yet finished under ``out``, then write ``out/results.json``.
 
     Finished runs (``result.json`` of the same spec hash) are skipped; killed runs resume from
-    their last checkpoint. Returns the results dict.
+    their last checkpoint. ``executor`` defaults to :func:`local_executor` (one single-threaded
+    run per core at once). Returns the results dict.
     """
     spec.validate()
-    executor = executor or SerialExecutor()
+    executor = executor or local_executor()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     started, clock = datetime.datetime.now(datetime.timezone.utc), time.perf_counter()
@@ -59,7 +60,7 @@ def reproduce(spec: ExperimentSpec, out, *, executor=None, progress: bool = True
     records = {run.key: finished(out, run) for run in runs}
     todo = [run for run in runs if records[run.key] is None]
     with tqdm(total=len(runs), initial=len(runs) - len(todo), disable=not progress, desc=f"sweep {spec.name}", unit="run", dynamic_ncols=True) as bar:
-        for record in executor.run(todo, out, progress=progress and executor.name == "serial"):
+        for record in executor.run(todo, out, progress=progress):
             records[record["key"]] = record
             bar.set_postfix_str(f"{record['name']}: {record['verdict']}, output tendency {record['output_tendency']['score']:.2f}")
             bar.update(1)

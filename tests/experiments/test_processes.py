@@ -1,0 +1,36 @@
+"""The process executor (the CLI's default on a CPU): worker processes give the serial numbers."""
+
+import pytest
+
+from svrlens.errors import InputError
+from svrlens.experiments import ProcessExecutor, SerialExecutor, local_executor, reproduce
+from svrlens.experiments.runs import epochs_done, prepare_data
+from svrlens.io import read_json
+
+from .conftest import numbers, tiny_spec
+
+
+def test_two_worker_processes_give_the_serial_numbers(serial_sweep, tmp_path):
+    _, serial = serial_sweep
+    results = reproduce(tiny_spec(), tmp_path, executor=ProcessExecutor(jobs=2, threads=1), progress=True)
+    prov = results["provenance"]
+    assert prov["executor"] == "processes" and prov["jobs"] == 2 and prov["threads_per_run"] == 1
+    assert numbers(results) == numbers(serial)
+    for run in tiny_spec().runs():  # what the epoch bar reads, and the threads each run trained with
+        assert epochs_done(tmp_path, run) == run.train.epochs
+        assert read_json(tmp_path / "runs" / run.directory / "result.json")["training"]["threads"] == 1
+
+
+def test_a_failing_run_raises_its_error_in_the_parent(tmp_path):
+    runs = tiny_spec().runs()
+    (prepare_data(tmp_path, runs[0]) / "points.npy").write_bytes(b"not an npy file")  # the worker's load fails
+    with pytest.raises(InputError, match="points.npy"):
+        list(ProcessExecutor(jobs=2, threads=1).run(runs, tmp_path, progress=False))
+
+
+def test_local_executor_picks_serial_for_one_job_and_processes_otherwise():
+    assert isinstance(local_executor(jobs=1), SerialExecutor)
+    many = local_executor(jobs=3, threads=2)
+    assert isinstance(many, ProcessExecutor) and many.jobs == 3 and many.threads == 2
+    with pytest.raises(ValueError, match="jobs"):
+        ProcessExecutor(jobs=0)
