@@ -54,6 +54,11 @@ def available_cpus() -> int:
         return os.cpu_count() or 1
 
 
+def _cpu_jobs(threads: int) -> int:
+    """Runs at once that fill this machine's cores at ``threads`` threads each (at least 1)."""
+    return max(1, available_cpus() // threads)
+
+
 class SerialExecutor:
     """Runs in this process, in order; per-run progress bars below the sweep's.
 
@@ -117,7 +122,7 @@ class ProcessExecutor:
         if threads < 1 or (jobs is not None and jobs < 1):
             raise ValueError(f"expected jobs ≥ 1 and threads ≥ 1, found {jobs} and {threads}")
         self.threads = threads
-        self.jobs = jobs or max(1, available_cpus() // threads)
+        self.jobs = jobs or _cpu_jobs(threads)
 
     def describe(self) -> dict:
         return {"executor": self.name, "jobs": self.jobs, "threads_per_run": self.threads}
@@ -146,7 +151,7 @@ def local_executor(*, jobs: int | None = None, threads: int = 1):
     if jobs is None:
         import torch
 
-        jobs = 1 if torch.cuda.is_available() else max(1, available_cpus() // threads)
+        jobs = 1 if torch.cuda.is_available() else _cpu_jobs(threads)
     return SerialExecutor(threads=threads) if jobs == 1 else ProcessExecutor(jobs=jobs, threads=threads)
 
 
