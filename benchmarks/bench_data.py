@@ -35,8 +35,14 @@ def render_plain(vertices, faces, image_size, extent):
         if normal.sum() <= 0:
             continue
         shade = 0.25 + 0.75 * max(0.0, normal @ LIGHT / np.linalg.norm(normal))
-        x0, x1 = int(max(np.floor(min(sx[[a, b, c]])), 0)), int(min(np.ceil(max(sx[[a, b, c]])), image_size - 1))
-        y0, y1 = int(max(np.floor(min(sy[[a, b, c]])), 0)), int(min(np.ceil(max(sy[[a, b, c]])), image_size - 1))
+        x0, x1 = (
+            int(max(np.floor(min(sx[[a, b, c]])), 0)),
+            int(min(np.ceil(max(sx[[a, b, c]])), image_size - 1)),
+        )
+        y0, y1 = (
+            int(max(np.floor(min(sy[[a, b, c]])), 0)),
+            int(min(np.ceil(max(sy[[a, b, c]])), image_size - 1)),
+        )
         px, py = np.meshgrid(np.arange(x0, x1 + 1) + 0.5, np.arange(y0, y1 + 1) + 0.5)
         area = (sx[b] - sx[a]) * (sy[c] - sy[a]) - (sy[b] - sy[a]) * (sx[c] - sx[a])
         if area == 0:
@@ -48,7 +54,9 @@ def render_plain(vertices, faces, image_size, extent):
         region = depth[y0 : y1 + 1, x0 : x1 + 1]
         hit = (w0 >= 0) & (w1 >= 0) & (w2 >= 0) & (z > region)
         region[hit] = z[hit]
-        image[y0 : y1 + 1, x0 : x1 + 1][hit] = np.minimum(255, 255 * np.array([0.80, 0.84, 0.92]) * shade + 0.5).astype(np.uint8)
+        image[y0 : y1 + 1, x0 : x1 + 1][hit] = np.minimum(
+            255, 255 * np.array([0.80, 0.84, 0.92]) * shade + 0.5
+        ).astype(np.uint8)
     return image
 
 
@@ -65,20 +73,29 @@ def plain_rate(config: SynthConfig, count: int) -> float:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="smoke mode: 200 / 400 shapes at 32 px")
     parser.add_argument("--image-size", type=int, default=128)
     args = parser.parse_args()
     size = 32 if args.quick else args.image_size
     generate(SynthConfig(n_shapes=10, image_size=size), progress=False)  # compile outside the timings
-    print(f"{'dataset':32s} {'shapes':>7s} {'svrlens':>9s} {'shapes/s':>9s} {'plain baseline':>15s} {'speed-up':>9s}")
-    for family, n in (("cube-sphere", 200 if args.quick else 1000), ("cube-pyramid-sphere", 400 if args.quick else 10000)):
+    print(
+        f"{'dataset':32s} {'shapes':>7s} {'svrlens':>9s} {'shapes/s':>9s} {'plain baseline':>15s} {'speed-up':>9s}"
+    )
+    for family, n in (
+        ("cube-sphere", 200 if args.quick else 1000),
+        ("cube-pyramid-sphere", 400 if args.quick else 10000),
+    ):
         config = SynthConfig(family=family, n_shapes=n, image_size=size)
         start = time.perf_counter()
         generate(config, progress=False)
         seconds = time.perf_counter() - start
         baseline = plain_rate(config, 5 if args.quick else 20)
-        print(f"{family + f' ({size} px)':32s} {n:7d} {seconds:8.2f}s {n / seconds:9.0f} {baseline:11.1f}/s {n / seconds / baseline:8.0f}x")
+        print(
+            f"{family + f' ({size} px)':32s} {n:7d} {seconds:8.2f}s {n / seconds:9.0f} {baseline:11.1f}/s {n / seconds / baseline:8.0f}x"
+        )
 
 
 if __name__ == "__main__":

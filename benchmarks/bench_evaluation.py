@@ -37,7 +37,9 @@ def cdist_rate(clouds: torch.Tensor, n_pairs: int, rng) -> float:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     n_shapes, points, size = (100, 256, 32) if args.quick else (1000, 1024, 64)
@@ -53,7 +55,9 @@ def main():
     ours = time.perf_counter() - start
 
     n_train, n_test = len(train), len(test)
-    n_pairs = n_train * (n_train - 1) // 2 + n_test * (n_test - 1) // 2 + 2 * n_test * n_train  # shapes, outputs, oracle + memorisation
+    n_pairs = (
+        n_train * (n_train - 1) // 2 + n_test * (n_test - 1) // 2 + 2 * n_test * n_train
+    )  # shapes, outputs, oracle + memorisation
     rate = cdist_rate(torch.from_numpy(np.asarray(train.points)), 20 if args.quick else 200, rng)
     matrices = {"train shapes": pairwise_chamfer(train.points), "predictions": pairwise_chamfer(predictions)}
     start = time.perf_counter()
@@ -62,8 +66,12 @@ def main():
     sk_ap = time.perf_counter() - start
     baseline = n_pairs / rate + sk_ap
     print(f"data: {n_train} train / {n_test} test clouds of {points} points, {size} px images")
-    print(f"svrlens diagnose (everything):                {ours:8.1f} s   verdict {result['verdict']}, Case {result['case']}")
-    print(f"plain baseline: cdist loop for {n_pairs} pairs ({rate:.0f} pairs/s, extrapolated) + scikit-learn AP ({sk_ap:.1f} s): {baseline:8.1f} s")
+    print(
+        f"svrlens diagnose (everything):                {ours:8.1f} s   verdict {result['verdict']}, Case {result['case']}"
+    )
+    print(
+        f"plain baseline: cdist loop for {n_pairs} pairs ({rate:.0f} pairs/s, extrapolated) + scikit-learn AP ({sk_ap:.1f} s): {baseline:8.1f} s"
+    )
     print(f"speed-up: {baseline / ours:.0f}x")
 
 

@@ -64,7 +64,9 @@ def kdtree_loop(clouds, pairs):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="smoke mode: tiny sizes (CI)")
     parser.add_argument("--clouds", type=int, default=200)
     parser.add_argument("--points", type=int, default=1024)
@@ -78,7 +80,9 @@ def main():
     clouds = rng.standard_normal((n, p, 3)).astype(np.float32)
     threads = os.cpu_count() or 1
 
-    print(f"machine: {platform.processor() or platform.machine()}, {threads} cores, torch {torch.__version__}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {threads} cores, torch {torch.__version__}"
+    )
     print(f"data: N={n} clouds x P={p} points (float32), {n_pairs} pairs")
 
     pairwise_chamfer(clouds[:3])  # compile / load the kernels outside the timings
@@ -88,15 +92,20 @@ def main():
     rate_ch, rate_fs = n_pairs / t_ch, n_pairs / t_fs
 
     pair_list = [(int(i), int(j)) for i, j in zip(*np.triu_indices(n, 1))]
-    sample = [pair_list[k] for k in rng.choice(len(pair_list), min(args.baseline_pairs, len(pair_list)), replace=False)]
+    sample = [
+        pair_list[k]
+        for k in rng.choice(len(pair_list), min(args.baseline_pairs, len(pair_list)), replace=False)
+    ]
     torch_clouds = torch.from_numpy(clouds)
     cdist_loop(torch_clouds, sample[:3], 1)
     t_c1, _ = timed(lambda: cdist_loop(torch_clouds, sample, 1))
     t_c2, _ = timed(lambda: cdist_loop(torch_clouds, sample, threads))
     t_kd, kd_values = timed(lambda: kdtree_loop(clouds.astype(np.float64), sample))
-    base = {"torch.cdist loop, 1 thread": len(sample) / t_c1,
-            f"torch.cdist loop, {threads} threads": len(sample) / t_c2,
-            "scipy cKDTree both ways": len(sample) / t_kd}
+    base = {
+        "torch.cdist loop, 1 thread": len(sample) / t_c1,
+        f"torch.cdist loop, {threads} threads": len(sample) / t_c2,
+        "scipy cKDTree both ways": len(sample) / t_kd,
+    }
     best_base = max(base.values())
 
     err = max(abs(matrix[i, j] - v) / v for (i, j), v in zip(sample, kd_values))
@@ -108,15 +117,25 @@ def main():
         print(f"{name:38s} {rate:10.0f} {rate / best_base:16.2f}x")
     print(f"{'svrlens pairwise_chamfer (fused)':38s} {rate_ch:10.0f} {rate_ch / best_base:16.1f}x")
     print(f"{'svrlens pairwise_fscore, 4 thresholds':38s} {rate_fs:10.0f} {rate_fs / best_base:16.1f}x")
-    print(f"\nfloat32 matmul: {gflops:.0f} GFLOP/s on {threads} threads -> bound {bound:.0f} pairs/s "
-          f"(8 flops per point pair); pairwise_chamfer reaches {rate_ch / bound:.0%} of it")
-    print(f"1000 x 1000 matrix ({1000 * 999 // 2} pairs of {p} points), extrapolated: {1000 * 999 / 2 / rate_ch:.1f} s")
+    print(
+        f"\nfloat32 matmul: {gflops:.0f} GFLOP/s on {threads} threads -> bound {bound:.0f} pairs/s "
+        f"(8 flops per point pair); pairwise_chamfer reaches {rate_ch / bound:.0%} of it"
+    )
+    print(
+        f"1000 x 1000 matrix ({1000 * 999 // 2} pairs of {p} points), extrapolated: {1000 * 999 / 2 / rate_ch:.1f} s"
+    )
     print(f"max relative error vs float64 cKDTree on {len(sample)} pairs: {err:.1e}")
 
-    images = rng.integers(0, 256, (n, 128, 128, 3), dtype=np.uint8) if not args.quick else rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
+    images = (
+        rng.integers(0, 256, (n, 128, 128, 3), dtype=np.uint8)
+        if not args.quick
+        else rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
+    )
     pairwise_l1(images[:3])
     t_l1, _ = timed(lambda: pairwise_l1(images))
-    print(f"pairwise_l1 on {n} images {images.shape[1]}x{images.shape[2]}x3 uint8: {t_l1:.2f} s ({n_pairs / t_l1:.0f} pairs/s)")
+    print(
+        f"pairwise_l1 on {n} images {images.shape[1]}x{images.shape[2]}x3 uint8: {t_l1:.2f} s ({n_pairs / t_l1:.0f} pairs/s)"
+    )
 
 
 if __name__ == "__main__":

@@ -68,16 +68,29 @@ def decoder_rate(decoder, codewords, fold, steps):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--steps", type=int, default=3)
     args = parser.parse_args()
     torch.manual_seed(0)
-    settings = [(32, 32, 4)] if args.quick else [(64, 512, args.batch_size), (128, 512, args.batch_size), (224, 512, args.batch_size), (64, 128, args.batch_size)]
+    settings = (
+        [(32, 32, 4)]
+        if args.quick
+        else [
+            (64, 512, args.batch_size),
+            (128, 512, args.batch_size),
+            (224, 512, args.batch_size),
+            (64, 128, args.batch_size),
+        ]
+    )
     steps = 1 if args.quick else args.steps
     print(f"device: cpu, {torch.get_num_threads()} threads, float32 eager")
-    print(f"{'image':>6s} {'decoder':>8s} {'batch':>6s} {'plain baseline':>15s} {'svrlens':>12s} {'speed-up':>9s}")
+    print(
+        f"{'image':>6s} {'decoder':>8s} {'batch':>6s} {'plain baseline':>15s} {'svrlens':>12s} {'speed-up':>9s}"
+    )
     for size, width, batch in settings:
         model = build_model(ModelConfig(decoder_width=width))
         images = torch.randn(batch, 3, size, size)
@@ -85,14 +98,18 @@ def main():
         base = step_rate(model, images, targets, dense_chamfer, steps)
         ours = step_rate(model, images, targets, chamfer_distance, steps)
         print(f"{size:5d}px {width:8d} {batch:6d} {base:10.1f} smp/s {ours:6.1f} smp/s {ours / base:8.2f}x")
-    print(f"\n{'decoder':>8s} {'points':>7s} {'batch':>6s} {'concat baseline':>16s} {'split (svrlens)':>16s} {'speed-up':>9s}")
-    for width in ([16] if args.quick else [128, 512]):
+    print(
+        f"\n{'decoder':>8s} {'points':>7s} {'batch':>6s} {'concat baseline':>16s} {'split (svrlens)':>16s} {'speed-up':>9s}"
+    )
+    for width in [16] if args.quick else [128, 512]:
         grid = 4 if args.quick else 32
         decoder = FoldingDecoder(grid_size=grid, width=width)
         codewords = torch.randn(4 if args.quick else 20, 512, requires_grad=True)
         base = decoder_rate(decoder, codewords, literal_fold, steps)
         ours = decoder_rate(decoder, codewords, lambda fold, f, c: fold(f, c), steps)
-        print(f"{width:8d} {grid * grid:7d} {codewords.shape[0]:6d} {base:11.1f} smp/s {ours:11.1f} smp/s {ours / base:8.2f}x")
+        print(
+            f"{width:8d} {grid * grid:7d} {codewords.shape[0]:6d} {base:11.1f} smp/s {ours:11.1f} smp/s {ours / base:8.2f}x"
+        )
 
 
 if __name__ == "__main__":

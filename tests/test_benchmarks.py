@@ -11,6 +11,8 @@ BENCHMARKS = sorted((pathlib.Path(__file__).parents[1] / "benchmarks").glob("ben
 
 @pytest.mark.parametrize("script", BENCHMARKS, ids=lambda p: p.name)
 def test_benchmark_quick_mode(script):
-    result = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "baseline" in result.stdout, result.stdout  # every benchmark reports ratios to a baseline

@@ -8,7 +8,9 @@ from svrlens.cli import main
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "svrlens", *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "svrlens", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 def test_version_and_help():

@@ -40,15 +40,27 @@ def _cmd_tendency(args) -> int:
     if args.labels is not None:
         labels = load_npy(args.labels)
         if labels.shape != (distances.shape[0],):
-            raise InputError(f"expected one label per sample, shape ({distances.shape[0]},), found {labels.shape}", args.labels)
+            raise InputError(
+                f"expected one label per sample, shape ({distances.shape[0]},), found {labels.shape}",
+                args.labels,
+            )
     result = clustering_tendency(distances, labels, method=args.method, random_state=args.seed)
     low, high = result.interval
     print(f"input        {args.input} ({kind}, N={distances.shape[0]})")
-    print(f"method       {result.method}" + ("" if result.preference is None else f" (preference {result.preference:.4g})"))
+    print(
+        f"method       {result.method}"
+        + ("" if result.preference is None else f" (preference {result.preference:.4g})")
+    )
     print(f"clusters     K={result.n_clusters}")
-    print(f"tendency     {result.score:.4f}  [{low:.4f}, {high:.4f}] {result.confidence:.0%} bootstrap interval")
+    print(
+        f"tendency     {result.score:.4f}  [{low:.4f}, {high:.4f}] {result.confidence:.0%} bootstrap interval"
+    )
     if args.json:
-        payload = result.to_dict() | {"input": str(Path(args.input)), "input_kind": kind, "n_samples": int(distances.shape[0])}
+        payload = result.to_dict() | {
+            "input": str(Path(args.input)),
+            "input_kind": kind,
+            "n_samples": int(distances.shape[0]),
+        }
         write_json(args.json, payload)
         print(f"wrote        {args.json}")
     return 0
@@ -57,7 +69,17 @@ def _cmd_tendency(args) -> int:
 def _cmd_data_synth(args) -> int:
     from svrlens.data import SynthConfig, synthesize
 
-    config = SynthConfig(family=args.family, n_shapes=args.shapes, n_points=args.points, image_size=args.image_size, mesh_resolution=args.mesh_resolution, mode=args.mode, size=args.size, sampling=args.sampling, seed=args.seed)
+    config = SynthConfig(
+        family=args.family,
+        n_shapes=args.shapes,
+        n_points=args.points,
+        image_size=args.image_size,
+        mesh_resolution=args.mesh_resolution,
+        mode=args.mode,
+        size=args.size,
+        sampling=args.sampling,
+        seed=args.seed,
+    )
     path = synthesize(config, args.out, progress=not args.quiet, overwrite=args.force)
     print(f"wrote {path}")
     return 0
@@ -79,11 +101,15 @@ def _cmd_data_inspect(args) -> int:
 
     summary = inspect_dataset(args.dataset, split=args.split, progress=not args.quiet, random_state=args.seed)
     print(f"dataset      {summary['path']} ({summary['generator']})")
-    print(f"samples      {summary['samples']}, {summary['points']} points, images {summary['image_size'][0]}x{summary['image_size'][1]}")
+    print(
+        f"samples      {summary['samples']}, {summary['points']} points, images {summary['image_size'][0]}x{summary['image_size'][1]}"
+    )
     print("splits       " + ", ".join(f"{name} {size}" for name, size in summary["splits"].items()))
     for key, label in (("image_tendency", "images (ℓ1)"), ("shape_tendency", "shapes (Chamfer)")):
         t = summary[key]
-        print(f"{args.split} {label:17s} tendency {t['score']:.3f} [{t['interval'][0]:.3f}, {t['interval'][1]:.3f}], K={t['n_clusters']}, preference {t['preference']:.4g}")
+        print(
+            f"{args.split} {label:17s} tendency {t['score']:.3f} [{t['interval'][0]:.3f}, {t['interval'][1]:.3f}], K={t['n_clusters']}, preference {t['preference']:.4g}"
+        )
     if args.json:
         write_json(args.json, summary)
     return 0
@@ -93,7 +119,9 @@ def _cmd_data_preview(args) -> int:
     from svrlens.data import load_dataset
     from svrlens.data.figures import preview_figure
 
-    print(f"wrote {preview_figure(load_dataset(args.dataset), args.out, count=args.count, split=args.split, seed=args.seed)}")
+    print(
+        f"wrote {preview_figure(load_dataset(args.dataset), args.out, count=args.count, split=args.split, seed=args.seed)}"
+    )
     return 0
 
 
@@ -104,13 +132,20 @@ def _cmd_data_export(args) -> int:
 
     dataset = load_dataset(args.dataset)
     parameters = dict(dataset.manifest.get("parameters", {}))
-    if dataset.morph is None or not str(dataset.manifest.get("generator", "")).startswith("svrlens.data.synth"):
-        raise InputError("meshes can be exported from a base dataset made by 'svrlens data synth' only", args.dataset)
+    if dataset.morph is None or not str(dataset.manifest.get("generator", "")).startswith(
+        "svrlens.data.synth"
+    ):
+        raise InputError(
+            "meshes can be exported from a base dataset made by 'svrlens data synth' only", args.dataset
+        )
     fields = set(SynthConfig.__dataclass_fields__)
     config = SynthConfig(**{k: v for k, v in parameters.items() if k in fields})
     indices = np.arange(len(dataset)) if args.indices is None else np.asarray(args.indices)
     if indices.size and (indices.min() < 0 or indices.max() >= len(dataset)):
-        raise InputError(f"--indices: expected values in [0, {len(dataset)}), found {indices.min()}..{indices.max()}", args.dataset)
+        raise InputError(
+            f"--indices: expected values in [0, {len(dataset)}), found {indices.min()}..{indices.max()}",
+            args.dataset,
+        )
     paths = export_meshes(config, np.asarray(dataset.morph)[indices], args.out, file_format=args.format)
     print(f"wrote {len(paths)} meshes to {args.out}")
     return 0
@@ -119,7 +154,16 @@ def _cmd_data_export(args) -> int:
 def _cmd_train(args) -> int:
     from svrlens.training import preset, train
 
-    config = preset(args.preset, epochs=args.epochs, image_size=args.image_size, labels=args.labels, batch_size=args.batch_size, lr=args.lr, seed=args.seed, device=args.device)
+    config = preset(
+        args.preset,
+        epochs=args.epochs,
+        image_size=args.image_size,
+        labels=args.labels,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        device=args.device,
+    )
     result = train(config, args.dataset, args.out, progress=not args.quiet)
     print(f"run          {result.out_dir} ({result.epochs} epochs, {result.seconds:.1f} s)")
     print(f"best         epoch {result.best_epoch}, validation Chamfer {result.best_val_chamfer:.4f}")
@@ -174,8 +218,18 @@ def _cmd_diagnose(args) -> int:
     from svrlens.experiments.sweep import write_diagnosis_results
     from svrlens.report import build_report
 
-    result = run_diagnosis(args.train, args.predictions, test_dataset=args.test, out_dir=args.out, random_state=args.seed, progress=not args.quiet,
-                           cache_dir=args.cache, thresholds=args.thresholds, relative=not args.absolute, save_matrices=True)
+    result = run_diagnosis(
+        args.train,
+        args.predictions,
+        test_dataset=args.test,
+        out_dir=args.out,
+        random_state=args.seed,
+        progress=not args.quiet,
+        cache_dir=args.cache,
+        thresholds=args.thresholds,
+        relative=not args.absolute,
+        save_matrices=True,
+    )
     write_diagnosis_results(result, args.out, name=args.name)
     _print_diagnosis(result, args.out)
     print(f"wrote {build_report(args.out, title=f'svrlens diagnosis — {args.name}')}")
@@ -195,7 +249,9 @@ def _cmd_reproduce(args) -> int:
         return 0
     for option in ("jobs", "cpus_per_run"):
         if getattr(args, option) is not None and getattr(args, option) < 1:
-            raise InputError(f"--{option.replace('_', '-')} must be at least 1, found {getattr(args, option)}")
+            raise InputError(
+                f"--{option.replace('_', '-')} must be at least 1, found {getattr(args, option)}"
+            )
     threads = args.cpus_per_run or 1
     if args.ray or args.ray_address:
         executor = RayExecutor(address=args.ray_address, cpus_per_run=threads)
@@ -224,7 +280,9 @@ def _cmd_evaluate(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="svrlens", description="Does a single-view 3D reconstruction network reconstruct, or recognise?")
+    parser = _Parser(
+        prog="svrlens", description="Does a single-view 3D reconstruction network reconstruct, or recognise?"
+    )
     parser.add_argument("--version", action="version", version=f"svrlens {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -235,10 +293,22 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
     demo.set_defaults(func=_cmd_demo)
 
-    tendency = commands.add_parser("tendency", help="clustering tendency (mean silhouette) of a distance matrix, clouds or images")
-    tendency.add_argument("input", help="DIST.npy (N, N), clouds (N, P, 3) or images (N, H, W, C) .npy, or a folder of *.png / *.npy clouds")
-    tendency.add_argument("--labels", help="L.npy: ground-truth cluster label per sample (then used instead of clustering)")
-    tendency.add_argument("--method", choices=["adaptive-ap", "ap", "labels"], default="adaptive-ap", help="how clusters are found (default: adaptive-ap)")
+    tendency = commands.add_parser(
+        "tendency", help="clustering tendency (mean silhouette) of a distance matrix, clouds or images"
+    )
+    tendency.add_argument(
+        "input",
+        help="DIST.npy (N, N), clouds (N, P, 3) or images (N, H, W, C) .npy, or a folder of *.png / *.npy clouds",
+    )
+    tendency.add_argument(
+        "--labels", help="L.npy: ground-truth cluster label per sample (then used instead of clustering)"
+    )
+    tendency.add_argument(
+        "--method",
+        choices=["adaptive-ap", "ap", "labels"],
+        default="adaptive-ap",
+        help="how clusters are found (default: adaptive-ap)",
+    )
     tendency.add_argument("--json", help="write the full result (labels, scan, interval) to this JSON file")
     tendency.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     tendency.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -247,12 +317,19 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train the ResNet-18 + FoldingNet model on a dataset")
     train.add_argument("dataset", help="dataset directory (svrlens format)")
     train.add_argument("--out", required=True, help="run directory (re-running resumes from its last.pt)")
-    train.add_argument("--preset", choices=["laptop", "paper"], default="laptop", help="laptop (default: 64 px, 600 epochs, 128-wide decoder on a 16 x 16 grid) or paper")
+    train.add_argument(
+        "--preset",
+        choices=["laptop", "paper"],
+        default="laptop",
+        help="laptop (default: 64 px, 600 epochs, 128-wide decoder on a 16 x 16 grid) or paper",
+    )
     train.add_argument("--epochs", type=int)
     train.add_argument("--image-size", type=int)
     train.add_argument("--batch-size", type=int)
     train.add_argument("--lr", type=float)
-    train.add_argument("--labels", choices=["none", "weak", "full"], help="class-label supervision (default: none)")
+    train.add_argument(
+        "--labels", choices=["none", "weak", "full"], help="class-label supervision (default: none)"
+    )
     train.add_argument("--seed", type=int)
     train.add_argument("--device", help="auto (default), cpu, cuda, cuda:1 …")
     train.add_argument("--quiet", action="store_true")
@@ -260,33 +337,86 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser("predict", help="predict point clouds for images with a trained checkpoint")
     predict.add_argument("checkpoint", help="best.pt or last.pt of a run")
-    predict.add_argument("images", help="a dataset directory, a folder of PNGs, or an .npy of uint8 (N, H, W, 3)")
+    predict.add_argument(
+        "images", help="a dataset directory, a folder of PNGs, or an .npy of uint8 (N, H, W, 3)"
+    )
     predict.add_argument("--out", required=True, help="PRED.npz with points, codewords, indices")
     predict.add_argument("--batch-size", type=int, default=64)
     predict.set_defaults(func=_cmd_predict)
 
-    diagnose = commands.add_parser("diagnose", help="recognition or reconstruction? diagnose any model's predictions")
-    diagnose.add_argument("--train", required=True, help="dataset directory whose 'train' split the model was trained on")
-    diagnose.add_argument("--predictions", required=True, help="PRED.npz with points (N, P, 3) for the test split (optional indices)")
-    diagnose.add_argument("--test", help="dataset directory whose 'test' split was predicted (default: --train)")
+    diagnose = commands.add_parser(
+        "diagnose", help="recognition or reconstruction? diagnose any model's predictions"
+    )
+    diagnose.add_argument(
+        "--train", required=True, help="dataset directory whose 'train' split the model was trained on"
+    )
+    diagnose.add_argument(
+        "--predictions",
+        required=True,
+        help="PRED.npz with points (N, P, 3) for the test split (optional indices)",
+    )
+    diagnose.add_argument(
+        "--test", help="dataset directory whose 'test' split was predicted (default: --train)"
+    )
     diagnose.add_argument("--out", default="diagnosis", help="output directory (default: ./diagnosis)")
-    diagnose.add_argument("--thresholds", type=float, nargs="+", default=[0.01, 0.02, 0.05], help="F-score thresholds (default: 0.01 0.02 0.05, fractions of the ground truth's box side)")
-    diagnose.add_argument("--absolute", action="store_true", help="thresholds are absolute distances, not fractions of the box side")
-    diagnose.add_argument("--cache", help="directory for resumable blocks of the test x train Chamfer matrix (large data)")
-    diagnose.add_argument("--name", default="your data", help="the data set's name in the report (default: 'your data')")
+    diagnose.add_argument(
+        "--thresholds",
+        type=float,
+        nargs="+",
+        default=[0.01, 0.02, 0.05],
+        help="F-score thresholds (default: 0.01 0.02 0.05, fractions of the ground truth's box side)",
+    )
+    diagnose.add_argument(
+        "--absolute",
+        action="store_true",
+        help="thresholds are absolute distances, not fractions of the box side",
+    )
+    diagnose.add_argument(
+        "--cache", help="directory for resumable blocks of the test x train Chamfer matrix (large data)"
+    )
+    diagnose.add_argument(
+        "--name", default="your data", help="the data set's name in the report (default: 'your data')"
+    )
     diagnose.add_argument("--seed", type=int, default=0)
     diagnose.add_argument("--quiet", action="store_true")
     diagnose.set_defaults(func=_cmd_diagnose)
 
-    reproduce = commands.add_parser("reproduce", help="the paper's sweeps end to end (figs. 3-8), results.json and report.html")
-    reproduce.add_argument("--preset", choices=["laptop", "paper", "full"], default="laptop", help="laptop (default, 41 min on 2 CPU cores), paper (GPU), full")
-    reproduce.add_argument("--spec", help="an experiment spec JSON file instead of a preset (see --print-spec)")
-    reproduce.add_argument("--out", default="svrlens-results", help="output directory; re-running skips finished runs, resumes killed ones (default: ./svrlens-results)")
-    reproduce.add_argument("--ray", action="store_true", help="run each model as a Ray task (local instance, or RAY_ADDRESS)")
-    reproduce.add_argument("--ray-address", help="Ray cluster address (auto, ray://host:10001); implies --ray")
-    reproduce.add_argument("--jobs", type=int, help="runs trained at once on this machine, each in its own process (default: one per CPU core, or 1 with a GPU); 1 trains in this process")
-    reproduce.add_argument("--cpus-per-run", type=int, help="CPU threads per run (default: 1, so the numbers do not depend on the machine's core count)")
-    reproduce.add_argument("--print-spec", action="store_true", help="print the spec as JSON (a template for --spec) and exit")
+    reproduce = commands.add_parser(
+        "reproduce", help="the paper's sweeps end to end (figs. 3-8), results.json and report.html"
+    )
+    reproduce.add_argument(
+        "--preset",
+        choices=["laptop", "paper", "full"],
+        default="laptop",
+        help="laptop (default, 41 min on 2 CPU cores), paper (GPU), full",
+    )
+    reproduce.add_argument(
+        "--spec", help="an experiment spec JSON file instead of a preset (see --print-spec)"
+    )
+    reproduce.add_argument(
+        "--out",
+        default="svrlens-results",
+        help="output directory; re-running skips finished runs, resumes killed ones (default: ./svrlens-results)",
+    )
+    reproduce.add_argument(
+        "--ray", action="store_true", help="run each model as a Ray task (local instance, or RAY_ADDRESS)"
+    )
+    reproduce.add_argument(
+        "--ray-address", help="Ray cluster address (auto, ray://host:10001); implies --ray"
+    )
+    reproduce.add_argument(
+        "--jobs",
+        type=int,
+        help="runs trained at once on this machine, each in its own process (default: one per CPU core, or 1 with a GPU); 1 trains in this process",
+    )
+    reproduce.add_argument(
+        "--cpus-per-run",
+        type=int,
+        help="CPU threads per run (default: 1, so the numbers do not depend on the machine's core count)",
+    )
+    reproduce.add_argument(
+        "--print-spec", action="store_true", help="print the spec as JSON (a template for --spec) and exit"
+    )
     reproduce.add_argument("--quiet", action="store_true")
     reproduce.set_defaults(func=_cmd_reproduce)
 
@@ -301,28 +431,55 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(func=_cmd_evaluate)
 
     data = commands.add_parser("data", help="synthetic datasets: synth, subsample, inspect, preview, export")
-    data_commands = data.add_subparsers(dest="data_command", metavar="ACTION", parser_class=_Parser, required=True)
-    synth = data_commands.add_parser("synth", help="generate base dataset #1 (cube-sphere) or #2 (cube-pyramid-sphere)")
+    data_commands = data.add_subparsers(
+        dest="data_command", metavar="ACTION", parser_class=_Parser, required=True
+    )
+    synth = data_commands.add_parser(
+        "synth", help="generate base dataset #1 (cube-sphere) or #2 (cube-pyramid-sphere)"
+    )
     synth.add_argument("family", choices=["cube-sphere", "cube-pyramid-sphere"])
     synth.add_argument("--out", required=True, help="dataset directory to write")
     synth.add_argument("--shapes", type=int, help="number of shapes (default: 1000 / 10,000)")
     synth.add_argument("--points", type=int, default=1024, help="points per cloud (default: 1024)")
     synth.add_argument("--image-size", type=int, default=128, help="image side in pixels (default: 128)")
-    synth.add_argument("--mesh-resolution", type=int, help="grid cells per cube-face side (default: 16 up to 128 px, else 32)")
-    synth.add_argument("--mode", choices=["radial", "nearest-vertex"], default="radial", help="morph construction (default: radial)")
-    synth.add_argument("--size", choices=["volume", "bounding"], default="volume", help="base shapes of equal volume or bounding radius")
-    synth.add_argument("--sampling", choices=["coupled", "independent"], default="coupled", help="point sampling across shapes (default: coupled)")
+    synth.add_argument(
+        "--mesh-resolution",
+        type=int,
+        help="grid cells per cube-face side (default: 16 up to 128 px, else 32)",
+    )
+    synth.add_argument(
+        "--mode",
+        choices=["radial", "nearest-vertex"],
+        default="radial",
+        help="morph construction (default: radial)",
+    )
+    synth.add_argument(
+        "--size",
+        choices=["volume", "bounding"],
+        default="volume",
+        help="base shapes of equal volume or bounding radius",
+    )
+    synth.add_argument(
+        "--sampling",
+        choices=["coupled", "independent"],
+        default="coupled",
+        help="point sampling across shapes (default: coupled)",
+    )
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument("--force", action="store_true", help="replace an existing directory")
     synth.add_argument("--quiet", action="store_true")
     synth.set_defaults(func=_cmd_data_synth)
-    sub = data_commands.add_parser("subsample", help="write the seven subsampled sets of a family (1.1, 1.2, 2.1, 2.2)")
+    sub = data_commands.add_parser(
+        "subsample", help="write the seven subsampled sets of a family (1.1, 1.2, 2.1, 2.2)"
+    )
     sub.add_argument("base", help="base dataset directory")
     sub.add_argument("--family", required=True, choices=["1.1", "1.2", "2.1", "2.2"])
     sub.add_argument("--out", required=True, help="directory that receives <family>.1 … <family>.7")
     sub.add_argument("--force", action="store_true")
     sub.set_defaults(func=_cmd_data_subsample)
-    inspect = data_commands.add_parser("inspect", help="counts, splits and the clustering tendency of the training images and shapes")
+    inspect = data_commands.add_parser(
+        "inspect", help="counts, splits and the clustering tendency of the training images and shapes"
+    )
     inspect.add_argument("dataset")
     inspect.add_argument("--split", default="train")
     inspect.add_argument("--json", help="also write the summary to this JSON file")
@@ -336,7 +493,9 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--split", default="train")
     preview.add_argument("--seed", type=int, default=0)
     preview.set_defaults(func=_cmd_data_preview)
-    export = data_commands.add_parser("export", help="export the meshes of a synthetic base dataset (PLY/OBJ via trimesh)")
+    export = data_commands.add_parser(
+        "export", help="export the meshes of a synthetic base dataset (PLY/OBJ via trimesh)"
+    )
     export.add_argument("dataset")
     export.add_argument("--out", required=True, help="directory for the mesh files")
     export.add_argument("--format", choices=["ply", "obj"], default="ply")

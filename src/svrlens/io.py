@@ -33,7 +33,9 @@ def load_npy(path) -> np.ndarray:
         return np.load(path, allow_pickle=False)
     except ValueError as error:
         if "allow_pickle" in str(error):
-            raise InputError("holds Python objects (pickled); only plain numeric arrays are read", path) from None
+            raise InputError(
+                "holds Python objects (pickled); only plain numeric arrays are read", path
+            ) from None
         raise InputError(f"not a valid .npy file ({error})", path) from None
     except (OSError, EOFError, zipfile.BadZipFile) as error:
         raise InputError(f"cannot be read as .npy ({error})", path) from None
@@ -63,7 +65,10 @@ def load_png_folder(path) -> tuple[np.ndarray, list[str]]:
     for file in files:
         images.append(read_image(file))
         if images[-1].shape != images[0].shape:
-            raise InputError(f"expected every image to be {images[0].shape[1]}x{images[0].shape[0]} like {files[0].name}, found {images[-1].shape[1]}x{images[-1].shape[0]}", file)
+            raise InputError(
+                f"expected every image to be {images[0].shape[1]}x{images[0].shape[0]} like {files[0].name}, found {images[-1].shape[1]}x{images[-1].shape[0]}",
+                file,
+            )
     return np.stack(images) if images else np.zeros((0, 0, 0, 3), np.uint8), [f.stem for f in files]
 
 

@@ -14,5 +14,9 @@ def small_base(tmp_path_factory):
 @pytest.fixture(scope="session")
 def small_base2(tmp_path_factory):
     path = tmp_path_factory.mktemp("data") / "base2"
-    synthesize(SynthConfig(family="cube-pyramid-sphere", n_shapes=2000, image_size=32, n_points=256, seed=3), path, progress=False)
+    synthesize(
+        SynthConfig(family="cube-pyramid-sphere", n_shapes=2000, image_size=32, n_points=256, seed=3),
+        path,
+        progress=False,
+    )
     return load_dataset(path)

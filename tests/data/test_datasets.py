@@ -14,12 +14,21 @@ from svrlens.tendency import clustering_tendency
 
 
 def test_round_trip_and_manifest(small_base):
-    assert len(small_base) == 1000 and small_base.images.shape == (1000, 32, 32, 3) and small_base.points.shape == (1000, 256, 3)
+    assert (
+        len(small_base) == 1000
+        and small_base.images.shape == (1000, 32, 32, 3)
+        and small_base.points.shape == (1000, 256, 3)
+    )
     assert {k: len(v) for k, v in small_base.splits.items()} == {"train": 700, "val": 100, "test": 200}
     assert len(np.unique(np.concatenate(list(small_base.splits.values())))) == 1000
     manifest = small_base.manifest
     assert manifest["format_version"] == 1 and manifest["seed"] == 3
-    assert manifest["parameters"]["n_points"] == 256 and set(manifest["sha256"]) == {"images.npy", "points.npy", "morph.npy", "labels.npy"}
+    assert manifest["parameters"]["n_points"] == 256 and set(manifest["sha256"]) == {
+        "images.npy",
+        "points.npy",
+        "morph.npy",
+        "labels.npy",
+    }
     assert isinstance(small_base.points, np.memmap)
     train = small_base.subset("train")
     np.testing.assert_array_equal(train.points, small_base.points[small_base.splits["train"]])
@@ -28,15 +37,30 @@ def test_round_trip_and_manifest(small_base):
 
 def _copy(base, tmp_path):
     path = tmp_path / "copy"
-    save_dataset(path, np.asarray(base.images), np.asarray(base.points), morph=np.asarray(base.morph), splits=base.splits, generator="test", parameters={}, seed=0)
+    save_dataset(
+        path,
+        np.asarray(base.images),
+        np.asarray(base.points),
+        morph=np.asarray(base.morph),
+        splits=base.splits,
+        generator="test",
+        parameters={},
+        seed=0,
+    )
     return path
 
 
 @pytest.mark.parametrize(
     "damage,message",
     [
-        (lambda p: (p / "points.npy").write_bytes((p / "points.npy").read_bytes()[:-100]), "points.npy: SHA-256 does not match"),
-        (lambda p: (p / "images.npy").write_bytes((p / "images.npy").read_bytes()[:-1] + b"\\x00"), "images.npy: SHA-256 does not match"),
+        (
+            lambda p: (p / "points.npy").write_bytes((p / "points.npy").read_bytes()[:-100]),
+            "points.npy: SHA-256 does not match",
+        ),
+        (
+            lambda p: (p / "images.npy").write_bytes((p / "images.npy").read_bytes()[:-1] + b"\\x00"),
+            "images.npy: SHA-256 does not match",
+        ),
         (lambda p: (p / "morph.npy").unlink(), "morph.npy: missing"),
         (lambda p: (p / "manifest.json").write_text("{not json"), "manifest.json: unreadable manifest"),
         (lambda p: (p / "manifest.json").unlink(), "manifest.json is missing"),
@@ -56,7 +80,15 @@ def test_atomic_writing_and_overwrite(small_base, tmp_path):
     with pytest.raises(ValueError, match="points: expected finite"):
         bad = np.asarray(small_base.points).copy()
         bad[0, 0, 0] = np.nan
-        save_dataset(tmp_path / "bad", np.asarray(small_base.images), bad, splits={}, generator="t", parameters={}, seed=0)
+        save_dataset(
+            tmp_path / "bad",
+            np.asarray(small_base.images),
+            bad,
+            splits={},
+            generator="t",
+            parameters={},
+            seed=0,
+        )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["copy"]  # no staging directory left behind
     assert load_dataset(path).manifest["generator"] == "test"
 
@@ -71,11 +103,15 @@ def test_subsampled_families_of_base_1(small_base, family, size):
         assert set(train_base.tolist()) <= base_train and len(set(train_base.tolist())) == size
         test_base = np.asarray(record["base_indices"])[splits["test"]]
         np.testing.assert_array_equal(test_base, small_base.splits["test"])  # the base test set, unchanged
-        np.testing.assert_array_equal(arrays["images"][splits["test"]], small_base.images[small_base.splits["test"]])
+        np.testing.assert_array_equal(
+            arrays["images"][splits["test"]], small_base.images[small_base.splits["test"]]
+        )
     arrays, splits, record = subsample(small_base, family, 1)
     if family == "1.2":  # targets are the two end shapes' own clouds
         clouds = arrays["points"][splits["train"]]
-        assert all(np.array_equal(c, clouds[0]) for c in clouds[:10]) and all(np.array_equal(c, clouds[10]) for c in clouds[10:])
+        assert all(np.array_equal(c, clouds[0]) for c in clouds[:10]) and all(
+            np.array_equal(c, clouds[10]) for c in clouds[10:]
+        )
         ends = record["end_shape_indices"]
         assert small_base.morph[ends[0], 1] == 0.0 and small_base.morph[ends[1], 1] == 1.0
 
@@ -116,12 +152,32 @@ def test_write_family_and_wrong_base(small_base, small_base2, tmp_path):
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "svrlens", "data", *map(str, args)], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "svrlens", "data", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_cli_end_to_end(tmp_path):
     base = tmp_path / "base"
-    assert run_cli("synth", "cube-sphere", "--out", base, "--shapes", "60", "--image-size", "32", "--points", "128", "--quiet").returncode == 0
+    assert (
+        run_cli(
+            "synth",
+            "cube-sphere",
+            "--out",
+            base,
+            "--shapes",
+            "60",
+            "--image-size",
+            "32",
+            "--points",
+            "128",
+            "--quiet",
+        ).returncode
+        == 0
+    )
     result = run_cli("inspect", base, "--quiet", "--json", tmp_path / "inspect.json")
     assert result.returncode == 0 and "train 42" in result.stdout and "tendency" in result.stdout
     summary = json.loads((tmp_path / "inspect.json").read_text())
@@ -146,8 +202,17 @@ def test_cli_end_to_end(tmp_path):
     ],
 )
 def test_cli_bad_input(tmp_path, args, message):
-    result = run_cli(*[a.replace("X", str(tmp_path / "x")).replace("MISSING", str(tmp_path / "missing")).replace("Y", str(tmp_path / "y")) for a in args])
+    result = run_cli(
+        *[
+            a.replace("X", str(tmp_path / "x"))
+            .replace("MISSING", str(tmp_path / "missing"))
+            .replace("Y", str(tmp_path / "y"))
+            for a in args
+        ]
+    )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and message.replace("MISSING", str(tmp_path / "missing")) in lines[0], result.stderr
+    assert len(lines) == 1 and message.replace("MISSING", str(tmp_path / "missing")) in lines[0], (
+        result.stderr
+    )
     assert not (tmp_path / "x").exists()

@@ -26,7 +26,11 @@ def make_folder(root, n=15, size=16, split=True):
         pixels[..., group] = 200
         pixels[..., 3] = 255 if k else 0  # the first is fully transparent: composited on white
         Image.fromarray(pixels).save(root / "images" / f"{name}.png")
-        shape = [trimesh.creation.box(extents=[1.0, 1.0, 1.0]), trimesh.creation.icosphere(subdivisions=2), trimesh.creation.cone(0.5, 1.0)][group]
+        shape = [
+            trimesh.creation.box(extents=[1.0, 1.0, 1.0]),
+            trimesh.creation.icosphere(subdivisions=2),
+            trimesh.creation.cone(0.5, 1.0),
+        ][group]
         shape.apply_translation([0.01 * k, 0, 0])
         kind = k % 5
         if kind == 0:
@@ -38,10 +42,14 @@ def make_folder(root, n=15, size=16, split=True):
         elif kind == 3:
             np.save(root / "shapes" / f"{name}.npy", trimesh.sample.sample_surface(shape, 256, seed=k)[0])
         else:
-            np.savez(root / "shapes" / f"{name}.npz", points=trimesh.sample.sample_surface(shape, 64, seed=k)[0])
+            np.savez(
+                root / "shapes" / f"{name}.npz", points=trimesh.sample.sample_surface(shape, 64, seed=k)[0]
+            )
     if split:
         (root / "split.json").write_text(json.dumps({"train": names[:10], "test": names[10:]}))
-    (root / "labels.json").write_text(json.dumps({name: ["box", "sphere", "cone"][k % 3] for k, name in enumerate(names)}))
+    (root / "labels.json").write_text(
+        json.dumps({name: ["box", "sphere", "cone"][k % 3] for k, name in enumerate(names)})
+    )
     return names
 
 
@@ -51,8 +59,12 @@ def test_reads_the_documented_layout(tmp_path):
         data = open_dataset(tmp_path / "mine", n_points=128)
     assert data.points.shape == (15, 128, 3) and data.images.shape == (15, 16, 16, 3)
     assert data.images[0].min() == 255  # transparent → white
-    assert data.labels.tolist() == [0, 2, 1] * 5  # box, sphere, cone numbered in sorted order: box=0, cone=1, sphere=2
-    assert data.manifest["names"] == names and len(data.splits["train"]) == 10 and len(data.splits["test"]) == 5
+    assert (
+        data.labels.tolist() == [0, 2, 1] * 5
+    )  # box, sphere, cone numbered in sorted order: box=0, cone=1, sphere=2
+    assert (
+        data.manifest["names"] == names and len(data.splits["train"]) == 10 and len(data.splits["test"]) == 5
+    )
     for k in range(1, 15, 3):  # icospheres of radius 1, shifted by 0.01·k: points on the surface
         centred = data.points[k] - np.array([0.01 * k, 0, 0], np.float32)
         np.testing.assert_allclose(np.linalg.norm(centred, axis=-1), 1.0, atol=0.05)
@@ -70,11 +82,23 @@ def test_without_split_everything_is_train_and_test(tmp_path):
     "damage,message",
     [
         (lambda r: (r / "shapes" / "obj_03.npy").unlink(), r"no shape for 1 images \(first: 'obj_03'"),
-        (lambda r: Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(r / "images" / "obj_04.png"), "obj_04.png: expected every image to be 16x16"),
+        (
+            lambda r: Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(r / "images" / "obj_04.png"),
+            "obj_04.png: expected every image to be 16x16",
+        ),
         (lambda r: (r / "images" / "obj_05.png").write_bytes(b"junk"), "obj_05.png: not a readable image"),
-        (lambda r: np.save(r / "shapes" / "obj_03.npy", np.full((10, 3), np.nan)), "obj_03.npy: points contain NaN or inf"),
-        (lambda r: np.save(r / "shapes" / "obj_03.npy", np.zeros((10, 2))), r"obj_03.npy: expected points of shape \(P, 3\)"),
-        (lambda r: (r / "split.json").write_text('{"train": ["nobody"]}'), "split.json: names without an image"),
+        (
+            lambda r: np.save(r / "shapes" / "obj_03.npy", np.full((10, 3), np.nan)),
+            "obj_03.npy: points contain NaN or inf",
+        ),
+        (
+            lambda r: np.save(r / "shapes" / "obj_03.npy", np.zeros((10, 2))),
+            r"obj_03.npy: expected points of shape \(P, 3\)",
+        ),
+        (
+            lambda r: (r / "split.json").write_text('{"train": ["nobody"]}'),
+            "split.json: names without an image",
+        ),
         (lambda r: (r / "split.json").write_text("{oops"), "split.json: not valid JSON"),
         (lambda r: (r / "labels.json").write_text('{"obj_00": 1}'), "labels.json: no label for 14 samples"),
         (lambda r: np.save(r / "shapes" / "obj_00.npy", np.zeros((4, 3))), "two shapes for 'obj_00'"),
@@ -93,15 +117,57 @@ def test_diagnose_a_user_folder(tmp_path):
     test = data.splits["test"]
     # Predictions by name, in shuffled order; and as a folder of .ply point clouds.
     shuffled = test[::-1]
-    np.savez(tmp_path / "pred.npz", points=np.asarray(data.points)[shuffled], names=np.array([names[i] for i in shuffled]))
+    np.savez(
+        tmp_path / "pred.npz",
+        points=np.asarray(data.points)[shuffled],
+        names=np.array([names[i] for i in shuffled]),
+    )
     (tmp_path / "pred_dir").mkdir()
     for i in test:
         trimesh.PointCloud(np.asarray(data.points)[i]).export(tmp_path / "pred_dir" / f"{names[i]}.ply")
     for predictions in ("pred.npz", "pred_dir"):
-        result = subprocess.run([sys.executable, "-m", "svrlens", "diagnose", "--train", tmp_path / "mine", "--predictions", tmp_path / predictions, "--out", tmp_path / f"out_{predictions}", "--quiet"], capture_output=True, text=True, timeout=600)
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "svrlens",
+                "diagnose",
+                "--train",
+                tmp_path / "mine",
+                "--predictions",
+                tmp_path / predictions,
+                "--out",
+                tmp_path / f"out_{predictions}",
+                "--quiet",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert result.returncode == 0, result.stderr
         diagnosis = json.loads((tmp_path / f"out_{predictions}" / "diagnosis.json").read_text())
-        assert diagnosis["model"]["chamfer"] < diagnosis["oracle_nn"]["chamfer"]  # the truth itself beats any training shape
+        assert (
+            diagnosis["model"]["chamfer"] < diagnosis["oracle_nn"]["chamfer"]
+        )  # the truth itself beats any training shape
     (tmp_path / "pred_dir" / f"{names[test[0]]}.ply").unlink()
-    result = subprocess.run([sys.executable, "-m", "svrlens", "diagnose", "--train", tmp_path / "mine", "--predictions", tmp_path / "pred_dir", "--out", tmp_path / "x"], capture_output=True, text=True, timeout=600)
-    assert result.returncode == 2 and f"no prediction for 1 test samples (first: '{names[test[0]]}')" in result.stderr
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "svrlens",
+            "diagnose",
+            "--train",
+            tmp_path / "mine",
+            "--predictions",
+            tmp_path / "pred_dir",
+            "--out",
+            tmp_path / "x",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert (
+        result.returncode == 2
+        and f"no prediction for 1 test samples (first: '{names[test[0]]}')" in result.stderr
+    )

@@ -12,7 +12,10 @@ from svrlens.data.shapenet import load_r2n2
 from svrlens.errors import InputError
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*resampled:UserWarning")
-CATEGORIES = {"02691156": trimesh.creation.box(extents=[2.0, 0.5, 0.5]), "03001627": trimesh.creation.icosphere(subdivisions=2)}
+CATEGORIES = {
+    "02691156": trimesh.creation.box(extents=[2.0, 0.5, 0.5]),
+    "03001627": trimesh.creation.icosphere(subdivisions=2),
+}
 
 
 def _cloud(category, k, n=300):
@@ -37,7 +40,9 @@ def write_what3d(root, models=3):
         for model in names:
             for view in range(5):
                 (root / "points" / category / model).mkdir(parents=True, exist_ok=True)
-                trimesh.PointCloud(_cloud(category, k)).export(root / "points" / category / model / f"{view}.ply")
+                trimesh.PointCloud(_cloud(category, k)).export(
+                    root / "points" / category / model / f"{view}.ply"
+                )
                 _png(root / "renderings" / category / model / f"{view}.png", k)
                 k += 1
 
@@ -66,7 +71,11 @@ def test_occupancy_networks(tmp_path):
             folder = root / category / model
             (folder / "img_choy2016").mkdir(parents=True)
             Image.fromarray(np.full((24, 24, 3), 10 * k, np.uint8)).save(folder / "img_choy2016" / "000.jpg")
-            np.savez(folder / "pointcloud.npz", points=_cloud(category, k, 2000).astype(np.float16), normals=np.zeros((2000, 3), np.float16))
+            np.savez(
+                folder / "pointcloud.npz",
+                points=_cloud(category, k, 2000).astype(np.float16),
+                normals=np.zeros((2000, 3), np.float16),
+            )
             k += 1
     data = open_dataset(root, n_points=256)
     assert data.points.shape == (6, 256, 3) and len(data.splits["test"]) == 2 and len(data.splits["val"]) == 0
@@ -78,12 +87,19 @@ def test_r2n2_with_shapenet_clouds(tmp_path):
     for category in CATEGORIES:
         for j in range(2):
             model = f"r{category[-2:]}{j}"
-            _png(tmp_path / "ShapeNetRendering" / category / model / "rendering" / "00.png", k, size=137, mode="RGBA")
+            _png(
+                tmp_path / "ShapeNetRendering" / category / model / "rendering" / "00.png",
+                k,
+                size=137,
+                mode="RGBA",
+            )
             (tmp_path / "points" / category / model).mkdir(parents=True)
             np.save(tmp_path / "points" / category / model / "pointcloud_1024.npy", _cloud(category, k, 1024))
             k += 1
     split = tmp_path / "split.json"
-    split.write_text(json.dumps({"train": ["02691156/r560", "03001627/r270"], "test": ["02691156/r561", "03001627/r271"]}))
+    split.write_text(
+        json.dumps({"train": ["02691156/r560", "03001627/r270"], "test": ["02691156/r561", "03001627/r271"]})
+    )
     data = load_r2n2(tmp_path / "ShapeNetRendering", tmp_path / "points", split_file=split)
     assert data.images.shape == (4, 137, 137, 3) and data.points.shape == (4, 1024, 3)
     assert data.splits["train"].tolist() == [0, 2] and data.splits["test"].tolist() == [1, 3]
@@ -103,7 +119,27 @@ def test_diagnose_what3d_with_predictions_in_its_own_format(tmp_path):
         target = tmp_path / "pred" / ply.relative_to(tmp_path / "what3d" / "points")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(ply.read_bytes())
-    result = subprocess.run([sys.executable, "-m", "svrlens", "diagnose", "--train", tmp_path / "what3d", "--predictions", tmp_path / "pred", "--out", tmp_path / "out", "--quiet"], capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "svrlens",
+            "diagnose",
+            "--train",
+            tmp_path / "what3d",
+            "--predictions",
+            tmp_path / "pred",
+            "--out",
+            tmp_path / "out",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr
     diagnosis = json.loads((tmp_path / "out" / "diagnosis.json").read_text())
-    assert diagnosis["provenance"]["n_test"] == 20 and diagnosis["model"]["chamfer"] < diagnosis["oracle_nn"]["chamfer"]
+    assert (
+        diagnosis["provenance"]["n_test"] == 20
+        and diagnosis["model"]["chamfer"] < diagnosis["oracle_nn"]["chamfer"]
+    )

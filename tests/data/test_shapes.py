@@ -31,9 +31,13 @@ def test_base_shapes_are_exact_and_of_equal_volume():
     np.testing.assert_allclose(np.linalg.norm(sphere, axis=1), radius)
     normals, offsets = PYRAMID_PLANES
     scale = 3 ** (1 / 3)
-    np.testing.assert_allclose((pyramid / scale @ normals.T / offsets).max(1), 1.0, atol=1e-12)  # on its planes
+    np.testing.assert_allclose(
+        (pyramid / scale @ normals.T / offsets).max(1), 1.0, atol=1e-12
+    )  # on its planes
     assert trimesh.Trimesh(cube, faces).volume == pytest.approx(8.0)
-    assert trimesh.Trimesh(pyramid, faces).volume == pytest.approx(8.0)  # flat faces: exact, the mesh follows the creases
+    assert trimesh.Trimesh(pyramid, faces).volume == pytest.approx(
+        8.0
+    )  # flat faces: exact, the mesh follows the creases
     assert trimesh.Trimesh(sphere, faces).volume == pytest.approx(8.0, rel=0.01)
     bounding = base_vertices(SHAPES, directions, size="bounding")
     np.testing.assert_allclose(np.linalg.norm(bounding, axis=2).max(1), np.sqrt(3))
@@ -59,7 +63,9 @@ def test_sampling_is_uniform_on_the_sphere():
     points /= np.linalg.norm(points, axis=1, keepdims=True)
     for axis in range(3):
         assert stats.kstest(points[:, axis], stats.uniform(-1, 2).cdf).pvalue > 0.01
-    faces_hit = np.abs(sample_surface(base_vertices(("cube",), directions)[0], faces, 60000, np.random.default_rng(2))).argmax(1)
+    faces_hit = np.abs(
+        sample_surface(base_vertices(("cube",), directions)[0], faces, 60000, np.random.default_rng(2))
+    ).argmax(1)
     np.testing.assert_allclose(np.bincount(faces_hit) / 60000, 1 / 3, atol=0.01)
 
 
@@ -72,7 +78,9 @@ def test_rendered_cube_silhouette_is_the_isometric_hexagon():
     hexagon = 4 * np.sqrt(3) * pixels_per_unit(128, extent) ** 2  # regular hexagon, circumradius √(8/3)
     assert covered == pytest.approx(hexagon, rel=0.03)
     # Not a head-light: the three visible faces have three clearly different shades.
-    colours, counts = np.unique(image.reshape(-1, 3)[(image != 255).any(-1).reshape(-1)], axis=0, return_counts=True)
+    colours, counts = np.unique(
+        image.reshape(-1, 3)[(image != 255).any(-1).reshape(-1)], axis=0, return_counts=True
+    )
     main = colours[np.argsort(counts)[-3:]]
     assert len({int(c[0]) for c in main}) == 3 and np.ptp(main[:, 0].astype(int)) > 30
 
@@ -98,7 +106,9 @@ def test_generation_is_deterministic_and_shapes_regenerate_alone():
         data = a if sampling == "coupled" else generate(cfg, progress=False)
         family = MorphFamily(cfg)
         for index in (0, 17, 39):  # any one shape, regenerated alone
-            np.testing.assert_array_equal(family.clouds(weights[index : index + 1], [index])[0], data.points[index])
+            np.testing.assert_array_equal(
+                family.clouds(weights[index : index + 1], [index])[0], data.points[index]
+            )
             np.testing.assert_array_equal(family.images(weights[index : index + 1])[0], data.images[index])
     other = generate(SynthConfig(n_shapes=40, image_size=32, n_points=128, seed=6), progress=False)
     assert not np.array_equal(other.points, a.points)
@@ -115,7 +125,9 @@ def test_splits_and_weights():
     assert len(np.unique(w.round(9), axis=0)) == 10000
     for corner in np.eye(3):  # the lattice reaches the corners and covers the simplex evenly
         assert np.linalg.norm(w - corner, axis=1).min() < 0.02
-    assert np.histogram(w[:, 0], bins=5, range=(0, 1))[0][0] > np.histogram(w[:, 0], bins=5, range=(0, 1))[0][-1]
+    assert (
+        np.histogram(w[:, 0], bins=5, range=(0, 1))[0][0] > np.histogram(w[:, 0], bins=5, range=(0, 1))[0][-1]
+    )
 
 
 @pytest.mark.parametrize(

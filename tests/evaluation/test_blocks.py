@@ -11,14 +11,20 @@ def test_blocks_equal_the_whole_matrix_and_resume(rng, tmp_path, monkeypatch):
     b = rng.standard_normal((17, 32, 3)).astype(np.float32)
     whole = pairwise_chamfer(a, b)
     np.testing.assert_array_equal(blocks.blocked_chamfer(a, b, block_rows=5), whole)
-    np.testing.assert_array_equal(blocks.blocked_chamfer(a, b, cache_dir=tmp_path / "cache", block_rows=5), whole)
+    np.testing.assert_array_equal(
+        blocks.blocked_chamfer(a, b, cache_dir=tmp_path / "cache", block_rows=5), whole
+    )
     assert len(list((tmp_path / "cache").glob("block_*.npy"))) == 5
     # A killed run: one block missing. Only that one is computed again.
     (tmp_path / "cache" / "block_000000010_000000015.npy").unlink()
     computed = []
     real = blocks.chamfer_block
-    monkeypatch.setattr(blocks, "chamfer_block", lambda *args, **kw: computed.append(args[2:4]) or real(*args, **kw))
-    np.testing.assert_array_equal(blocks.blocked_chamfer(a, b, cache_dir=tmp_path / "cache", block_rows=5), whole)
+    monkeypatch.setattr(
+        blocks, "chamfer_block", lambda *args, **kw: computed.append(args[2:4]) or real(*args, **kw)
+    )
+    np.testing.assert_array_equal(
+        blocks.blocked_chamfer(a, b, cache_dir=tmp_path / "cache", block_rows=5), whole
+    )
     assert computed == [(10, 15)]
     index, distance = oracle_nn(a, b, cache_dir=tmp_path / "cache2")
     np.testing.assert_array_equal(index, whole.argmin(1))

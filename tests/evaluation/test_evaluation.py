@@ -7,8 +7,16 @@ import pytest
 import torch
 
 from svrlens.data import SynthConfig, load_dataset, subsample, synthesize, write_family
-from svrlens.evaluation import clustering, compare_scores, diagnose, load_predictions, oracle_nn, per_sample_metrics, retrieval
 from svrlens.errors import InputError
+from svrlens.evaluation import (
+    clustering,
+    compare_scores,
+    diagnose,
+    load_predictions,
+    oracle_nn,
+    per_sample_metrics,
+    retrieval,
+)
 from svrlens.geometry import fscore
 from tests.geometry.reference import chamfer
 
@@ -53,7 +61,11 @@ def test_relative_thresholds_follow_the_bounding_box(rng):
     metrics = per_sample_metrics(pred, gt, thresholds=[0.01, 0.05], relative=True)
     side = np.ptp(gt.astype(np.float64), axis=1).max(1)
     for i in range(4):
-        want = fscore(torch.from_numpy(pred[i : i + 1]), torch.from_numpy(gt[i : i + 1]), [0.01 * side[i], 0.05 * side[i]])
+        want = fscore(
+            torch.from_numpy(pred[i : i + 1]),
+            torch.from_numpy(gt[i : i + 1]),
+            [0.01 * side[i], 0.05 * side[i]],
+        )
         np.testing.assert_allclose(metrics["fscore"][i], want.fscore[0].numpy(), atol=1e-12)
         assert metrics["chamfer"][i] == pytest.approx(chamfer(pred[i], gt[i]), rel=1e-5)
     assert metrics["conventions"]["threshold_meaning"] == "fraction of each ground truth's bounding-box side"
@@ -62,7 +74,11 @@ def test_relative_thresholds_follow_the_bounding_box(rng):
 def test_compare_scores_on_known_distributions(rng):
     a = rng.normal(0.5, 0.1, 2000)
     same = compare_scores(a, a)
-    assert same["mean_difference"] == 0 and same["ks_pvalue"] == 1.0 and same["difference_interval"] == [0.0, 0.0]
+    assert (
+        same["mean_difference"] == 0
+        and same["ks_pvalue"] == 1.0
+        and same["difference_interval"] == [0.0, 0.0]
+    )
     shifted = compare_scores(a + 0.05 + rng.normal(0, 0.01, 2000), a)
     low, high = shifted["difference_interval"]
     assert low < 0.05 < high and low > 0.04 and shifted["ks_pvalue"] < 1e-6
@@ -80,7 +96,9 @@ def test_verdict_recognition_on_memorised_predictions(base):
     predictions = train_points[np.where(nearer_end == 1, 10, 0)]
     result = diagnose(train_images, train_points, test_images, test_points, predictions)
     assert result["case"] == 1 and result["verdict"] == "recognition"
-    assert result["output_tendency"]["score"] > 0.99 and result["memorisation"]["nearest_training_shape"]["mean"] == pytest.approx(1.0)
+    assert result["output_tendency"]["score"] > 0.99 and result["memorisation"]["nearest_training_shape"][
+        "mean"
+    ] == pytest.approx(1.0)
     assert result["model"]["chamfer"] == pytest.approx(result["oracle_nn"]["chamfer"], rel=0.05)
     json.dumps(result)
 
@@ -105,7 +123,15 @@ def test_load_predictions_errors(tmp_path):
     test_index = np.array([3, 5, 7])
     good = np.zeros((3, 8, 3), np.float32)
     np.testing.assert_array_equal(load_predictions(save("ok.npz", points=good), 3, test_index), good)
-    reordered = load_predictions(save("idx.npz", points=np.arange(3, dtype=np.float32)[:, None, None] * np.ones((3, 8, 3), np.float32), indices=np.array([7, 3, 5])), 3, test_index)
+    reordered = load_predictions(
+        save(
+            "idx.npz",
+            points=np.arange(3, dtype=np.float32)[:, None, None] * np.ones((3, 8, 3), np.float32),
+            indices=np.array([7, 3, 5]),
+        ),
+        3,
+        test_index,
+    )
     assert reordered[:, 0, 0].tolist() == [1.0, 2.0, 0.0]
     (tmp_path / "junk.npz").write_bytes(b"junk")
     cases = [
@@ -123,36 +149,79 @@ def test_load_predictions_errors(tmp_path):
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "svrlens", *map(str, args)], capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "svrlens", *map(str, args)], capture_output=True, text=True, timeout=600
+    )
 
 
 def test_diagnose_and_evaluate_cli(base, tmp_path):
     sets = write_family(base, "1.2", tmp_path / "sets", figure=False)
     dataset = load_dataset(sets[6])
     test = dataset.splits["test"]
-    codewords = np.random.default_rng(0).normal(size=(len(test), 16)) + 5 * np.asarray(dataset.labels)[test][:, None]
-    np.savez(tmp_path / "pred.npz", points=np.asarray(dataset.points)[test], indices=test, codewords=codewords)
-    result = _cli("diagnose", "--train", sets[6], "--predictions", tmp_path / "pred.npz", "--out", tmp_path / "diag", "--quiet", "--cache", tmp_path / "blocks", "--thresholds", "0.05", "0.1")
+    codewords = (
+        np.random.default_rng(0).normal(size=(len(test), 16)) + 5 * np.asarray(dataset.labels)[test][:, None]
+    )
+    np.savez(
+        tmp_path / "pred.npz", points=np.asarray(dataset.points)[test], indices=test, codewords=codewords
+    )
+    result = _cli(
+        "diagnose",
+        "--train",
+        sets[6],
+        "--predictions",
+        tmp_path / "pred.npz",
+        "--out",
+        tmp_path / "diag",
+        "--quiet",
+        "--cache",
+        tmp_path / "blocks",
+        "--thresholds",
+        "0.05",
+        "0.1",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("verdict: ")
     diagnosis = json.loads((tmp_path / "diag" / "diagnosis.json").read_text())
     assert {"case", "verdict", "image_tendency", "shape_tendency", "output_tendency"} <= set(diagnosis)
-    assert {"chamfer", "fscore"} <= set(diagnosis["model"]) and {"chamfer", "fscore"} <= set(diagnosis["oracle_nn"])
-    assert len(diagnosis["codewords"]["tsne"]) == len(test) and diagnosis["codewords"]["silhouette_by_label"] > 0.5  # labelled groups
-    assert diagnosis["figures"] == ["distance_matrices.png", "qualitative.png", "scores.png", "tendencies.png", "tsne.png"]
+    assert {"chamfer", "fscore"} <= set(diagnosis["model"]) and {"chamfer", "fscore"} <= set(
+        diagnosis["oracle_nn"]
+    )
+    assert (
+        len(diagnosis["codewords"]["tsne"]) == len(test)
+        and diagnosis["codewords"]["silhouette_by_label"] > 0.5
+    )  # labelled groups
+    assert diagnosis["figures"] == [
+        "distance_matrices.png",
+        "qualitative.png",
+        "scores.png",
+        "tendencies.png",
+        "tsne.png",
+    ]
     assert list((tmp_path / "blocks").glob("block_*.npy"))
     assert diagnosis["conventions"]["thresholds"] == [0.05, 0.1] and len(diagnosis["model"]["fscore"]) == 2
     assert all((tmp_path / "diag" / "figures" / name).stat().st_size > 5000 for name in diagnosis["figures"])
     # The same report layout as `svrlens reproduce`, for the user's data set.
     report = (tmp_path / "diag" / "report.html").read_text()
-    assert "your data" in report and report.count("data:image/png;base64,") >= 4 and "fig. 5" in report and "fig. 8" in report
-    assert json.loads((tmp_path / "diag" / "results.json").read_text())["datasets"]["your data"]["verdict"] == diagnosis["verdict"]
+    assert (
+        "your data" in report
+        and report.count("data:image/png;base64,") >= 4
+        and "fig. 5" in report
+        and "fig. 8" in report
+    )
+    assert (
+        json.loads((tmp_path / "diag" / "results.json").read_text())["datasets"]["your data"]["verdict"]
+        == diagnosis["verdict"]
+    )
     run = tmp_path / "run"
-    assert _cli("train", sets[6], "--out", run, "--epochs", "1", "--image-size", "32", "--quiet").returncode == 0
+    assert (
+        _cli("train", sets[6], "--out", run, "--epochs", "1", "--image-size", "32", "--quiet").returncode == 0
+    )
     result = _cli("evaluate", run, "--quiet")
     assert result.returncode == 0, result.stderr
     assert (run / "diagnosis" / "diagnosis.json").exists() and (run / "diagnosis" / "summary.txt").exists()
-    bad = _cli("diagnose", "--train", sets[6], "--predictions", tmp_path / "nothing.npz", "--out", tmp_path / "d2")
+    bad = _cli(
+        "diagnose", "--train", sets[6], "--predictions", tmp_path / "nothing.npz", "--out", tmp_path / "d2"
+    )
     assert bad.returncode == 2 and bad.stderr.strip().endswith("nothing.npz: no such predictions file")
     assert not (tmp_path / "d2").exists()
     bad = _cli("evaluate", tmp_path)

@@ -10,10 +10,17 @@ from svrlens.training import TrainConfig
 
 
 def tiny_spec(*, epochs=3, sets=(1, 7), seeds=(0,), name="tiny") -> ExperimentSpec:
-    train = TrainConfig(epochs=epochs, batch_size=16, val_every=2, model=ModelConfig(grid_size=4, decoder_width=8, decoder_blocks=1, eval_grid_size=6))
+    train = TrainConfig(
+        epochs=epochs,
+        batch_size=16,
+        val_every=2,
+        model=ModelConfig(grid_size=4, decoder_width=8, decoder_blocks=1, eval_grid_size=6),
+    )
     return ExperimentSpec(
         name=name,
-        bases={"cube-sphere": SynthConfig(family="cube-sphere", n_shapes=60, n_points=36, image_size=32, seed=3)},
+        bases={
+            "cube-sphere": SynthConfig(family="cube-sphere", n_shapes=60, n_points=36, image_size=32, seed=3)
+        },
         studies=(FamilyStudy("1.2", train, tuple(sets)),),
         evaluation=EvaluationConfig(thresholds=(0.05, 0.1)),
         seeds=tuple(seeds),
@@ -27,7 +34,21 @@ def numbers(results: dict) -> dict:
     """Everything in results.json that a run computes (not timings, paths or provenance)."""
     keep = {}
     for name, entry in results["datasets"].items():
-        keep[name] = {k: entry[k] for k in (*TENDENCIES, "model", "oracle_nn", "retrieval", "clustering", "case", "verdict", "memorisation", "dataset_sha256", "train_morph")}
+        keep[name] = {
+            k: entry[k]
+            for k in (
+                *TENDENCIES,
+                "model",
+                "oracle_nn",
+                "retrieval",
+                "clustering",
+                "case",
+                "verdict",
+                "memorisation",
+                "dataset_sha256",
+                "train_morph",
+            )
+        }
     return keep
 
 

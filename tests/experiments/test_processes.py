@@ -23,7 +23,9 @@ def test_two_worker_processes_give_the_serial_numbers(serial_sweep, tmp_path):
 
 def test_a_failing_run_raises_its_error_in_the_parent(tmp_path):
     runs = tiny_spec().runs()
-    (prepare_data(tmp_path, runs[0]) / "points.npy").write_bytes(b"not an npy file")  # the worker's load fails
+    (prepare_data(tmp_path, runs[0]) / "points.npy").write_bytes(
+        b"not an npy file"
+    )  # the worker's load fails
     with pytest.raises(InputError, match="points.npy"):
         list(ProcessExecutor(jobs=2, threads=1).run(runs, tmp_path, progress=False))
 

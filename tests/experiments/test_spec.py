@@ -16,7 +16,9 @@ def test_presets_validate_and_round_trip(name):
 
 
 def test_preset_run_counts():
-    assert [r.name for r in preset_spec("laptop").runs()] == [f"1.1.{n}" for n in range(1, 8)] + [f"1.2.{n}" for n in range(1, 8)]
+    assert [r.name for r in preset_spec("laptop").runs()] == [f"1.1.{n}" for n in range(1, 8)] + [
+        f"1.2.{n}" for n in range(1, 8)
+    ]
     assert len(preset_spec("paper").runs()) == 14
     full = preset_spec("full").runs()
     assert len(full) == (4 * 7 + 3) * 3  # four families of seven sets and three label modes, three seeds each
@@ -28,9 +30,15 @@ def test_run_key_is_content_addressed():
     assert [r.key for r in a] == [r.key for r in b]
     assert len({r.key for r in a}) == len(a)
     other = tiny_spec(epochs=4).runs()
-    assert {r.key for r in other}.isdisjoint(r.key for r in a)  # anything that changes the numbers changes the directory
+    assert {r.key for r in other}.isdisjoint(
+        r.key for r in a
+    )  # anything that changes the numbers changes the directory
     seeds = tiny_spec(seeds=(0, 1)).runs()
-    assert len(seeds) == 4 and seeds[0].directory.startswith("1.2.1-s0-") and seeds[1].directory.startswith("1.2.1-s1-")
+    assert (
+        len(seeds) == 4
+        and seeds[0].directory.startswith("1.2.1-s0-")
+        and seeds[1].directory.startswith("1.2.1-s1-")
+    )
 
 
 def test_unknown_preset():
@@ -38,19 +46,25 @@ def test_unknown_preset():
         preset_spec("huge")
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda d: d.update(epochs=3), "spec: unknown key 'epochs'"),
-    (lambda d: d["studies"][0].update(family="9.9"), "study family: expected one of"),
-    (lambda d: d["studies"][0].update(sets=[0, 8]), "expected sets within 1…7"),
-    (lambda d: d["studies"][0]["train"].update(epoch=3), r"studies\[0\].train: unknown key 'epoch'"),
-    (lambda d: d["studies"][0]["train"]["model"].update(width=3), r"studies\[0\].train.model: unknown key 'width'"),
-    (lambda d: d["studies"][0]["train"].update(labels="some"), "labels: expected one of"),
-    (lambda d: d.update(seeds=[0, 0]), "seeds: expected distinct"),
-    (lambda d: d.update(seeds="0"), "seeds: expected a list"),
-    (lambda d: d["bases"].pop("cube-sphere"), "needs base 'cube-sphere'"),
-    (lambda d: d["evaluation"].update(thresholds=[-1]), "thresholds: expected positive"),
-    (lambda d: d.update(version=99), "spec version: expected 1"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda d: d.update(epochs=3), "spec: unknown key 'epochs'"),
+        (lambda d: d["studies"][0].update(family="9.9"), "study family: expected one of"),
+        (lambda d: d["studies"][0].update(sets=[0, 8]), "expected sets within 1…7"),
+        (lambda d: d["studies"][0]["train"].update(epoch=3), r"studies\[0\].train: unknown key 'epoch'"),
+        (
+            lambda d: d["studies"][0]["train"]["model"].update(width=3),
+            r"studies\[0\].train.model: unknown key 'width'",
+        ),
+        (lambda d: d["studies"][0]["train"].update(labels="some"), "labels: expected one of"),
+        (lambda d: d.update(seeds=[0, 0]), "seeds: expected distinct"),
+        (lambda d: d.update(seeds="0"), "seeds: expected a list"),
+        (lambda d: d["bases"].pop("cube-sphere"), "needs base 'cube-sphere'"),
+        (lambda d: d["evaluation"].update(thresholds=[-1]), "thresholds: expected positive"),
+        (lambda d: d.update(version=99), "spec version: expected 1"),
+    ],
+)
 def test_bad_specs_are_rejected_with_the_reason(tmp_path, edit, message):
     data = tiny_spec().to_dict()
     edit(data)

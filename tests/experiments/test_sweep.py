@@ -1,4 +1,5 @@
 import json
+
 import numpy as np
 import pytest
 
@@ -6,6 +7,7 @@ from svrlens.experiments import SerialExecutor, check_paper_result, reproduce
 from svrlens.training import loop
 
 from .conftest import TENDENCIES, numbers, tiny_spec
+
 
 def test_sweep_writes_every_number_the_issue_asks_for(serial_sweep):
     out, results = serial_sweep
@@ -23,7 +25,11 @@ def test_sweep_writes_every_number_the_issue_asks_for(serial_sweep):
         # 1.2.n targets are the two end shapes only: the training shapes are perfectly clustered.
         assert entry["shape_tendency"]["score"] == pytest.approx(1.0)
         run = out / entry["runs"][0]
-        assert (run / "result.json").is_file() and (run / "train" / "best.pt").is_file() and (run / "diagnosis" / "matrices.npz").is_file()
+        assert (
+            (run / "result.json").is_file()
+            and (run / "train" / "best.pt").is_file()
+            and (run / "diagnosis" / "matrices.npz").is_file()
+        )
         assert json.loads((run / "spec.json").read_text())["key"] == run.name.rsplit("-", 1)[1]
     # Coverage (fig. 3): 1.2.1's images sit at the two ends, 1.2.7's spread over [0, 1].
     t1 = np.asarray(results["datasets"]["1.2.1"]["train_morph"])[:, 1]
@@ -31,7 +37,12 @@ def test_sweep_writes_every_number_the_issue_asks_for(serial_sweep):
     assert np.ptp(t7[:10]) > 0.3 > np.ptp(t1[:10])
     assert results["checks"]["rising_1.2"] is None  # two sets: too few for a rank correlation
     prov = results["provenance"]
-    assert prov["runs"] == 2 and prov["runs_skipped"] == 0 and prov["executor"] == "serial" and prov["threads_per_run"] == 1
+    assert (
+        prov["runs"] == 2
+        and prov["runs_skipped"] == 0
+        and prov["executor"] == "serial"
+        and prov["threads_per_run"] == 1
+    )
     assert prov["svrlens_version"] and prov["hardware"]["cpu_count"] >= 1
 
 
@@ -74,12 +85,20 @@ def test_resume_after_a_crash_gives_the_uninterrupted_numbers(tmp_path, serial_s
 
 def test_check_paper_result_on_constructed_tendencies():
     def entry(family, n, score, half=0.02):
-        return {"family": family, "n": n, "output_tendency": {"score": score, "interval": [score - half, score + half]}}
+        return {
+            "family": family,
+            "n": n,
+            "output_tendency": {"score": score, "interval": [score - half, score + half]},
+        }
 
     rising = {f"1.2.{n}": entry("1.2", n, 0.5 + 0.05 * n) for n in range(1, 8)}
     flat = {f"1.1.{n}": entry("1.1", n, 0.5) for n in range(1, 8)}
     checks = check_paper_result(rising | flat)
-    assert checks["rising_1.2"]["spearman_rho"] == pytest.approx(1.0) and checks["flat_1.1"]["passed"] and checks["passed"]
+    assert (
+        checks["rising_1.2"]["spearman_rho"] == pytest.approx(1.0)
+        and checks["flat_1.1"]["passed"]
+        and checks["passed"]
+    )
     high = flat | {"1.1.4": entry("1.1", 4, 0.7)}
     checks = check_paper_result(rising | high)
     assert checks["flat_1.1"]["above"] == ["1.1.4"] and not checks["passed"]
@@ -94,7 +113,13 @@ def test_label_study_and_its_report(tmp_path):
     from svrlens.report import build_report
 
     base = tiny_spec()
-    spec = replace(base, studies=(), label_study=LabelStudy("cube-sphere", replace(base.studies[0].train, epochs=2), modes=("none", "full"))).validate()
+    spec = replace(
+        base,
+        studies=(),
+        label_study=LabelStudy(
+            "cube-sphere", replace(base.studies[0].train, epochs=2), modes=("none", "full")
+        ),
+    ).validate()
     results = reproduce(spec, tmp_path, executor=SerialExecutor(threads=1), progress=False)
     assert results["datasets"] == {} and set(results["label_study"]) == {"none", "full"}
     for entry in results["label_study"].values():

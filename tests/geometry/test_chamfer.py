@@ -46,7 +46,9 @@ def test_ragged_batches_ignore_padding(rng, device, requires_grad):
         want = [chamfer(x[b, : x_len[b]].detach().cpu(), y[b, : y_len[b]].cpu(), squared) for b in range(4)]
         np.testing.assert_allclose(got.detach().cpu().numpy(), want, rtol=1e-12)
     f = fscore(x.detach(), y, 1.0, x_lengths=x_len, y_lengths=y_len)
-    want_f = [precision_recall_f(x[b, : x_len[b]].detach().cpu(), y[b, : y_len[b]].cpu(), 1.0) for b in range(4)]
+    want_f = [
+        precision_recall_f(x[b, : x_len[b]].detach().cpu(), y[b, : y_len[b]].cpu(), 1.0) for b in range(4)
+    ]
     np.testing.assert_allclose(torch.stack(f).T.cpu().numpy(), want_f, rtol=1e-12)
 
 
@@ -83,7 +85,9 @@ def test_duplicated_points_within_a_cloud(rng):
 def test_gradcheck(rng, squared):
     x = torch.tensor(rng.standard_normal((2, 6, 3)), requires_grad=True)
     y = torch.tensor(rng.standard_normal((2, 5, 3)), requires_grad=True)
-    assert torch.autograd.gradcheck(lambda a, b: chamfer_distance(a, b, squared=squared), (x, y), eps=1e-6, atol=1e-7)
+    assert torch.autograd.gradcheck(
+        lambda a, b: chamfer_distance(a, b, squared=squared), (x, y), eps=1e-6, atol=1e-7
+    )
 
 
 def test_gradient_matches_dense_autograd(rng):
@@ -108,7 +112,11 @@ def test_fscore_matches_reference(rng, device, p1, p2):
     for b in range(3):
         for t, d in enumerate(thresholds):
             want = precision_recall_f(x[b], y[b], d)
-            assert (got.fscore[b, t].item(), got.precision[b, t].item(), got.recall[b, t].item()) == pytest.approx(want, abs=1e-12)
+            assert (
+                got.fscore[b, t].item(),
+                got.precision[b, t].item(),
+                got.recall[b, t].item(),
+            ) == pytest.approx(want, abs=1e-12)
     single = fscore(x, y, 0.5)
     assert single.fscore.shape == (3,)
     torch.testing.assert_close(single.fscore, got.fscore[:, 1].cpu())
@@ -154,14 +162,54 @@ def test_numpy_inputs_accepted(rng):
         (torch.zeros(2, 0, 3), torch.zeros(2, 5, 3), {}, r"x: expected non-empty clouds, found P=0"),
         (torch.zeros(0, 4, 3), torch.zeros(0, 5, 3), {}, r"x: expected at least one cloud"),
         (torch.zeros(2, 5, 3), torch.zeros(3, 5, 3), {}, r"expected the same batch size, found 2 and 3"),
-        (torch.zeros(2, 5, 3, dtype=torch.int64), torch.zeros(2, 5, 3), {}, r"x: expected a floating point dtype, found torch.int64"),
-        (torch.tensor([[[0.0, float("nan"), 0.0]]]), torch.zeros(1, 5, 3), {}, r"x: expected finite coordinates, found NaN or inf"),
-        (torch.zeros(1, 5, 3), torch.tensor([[[0.0, float("inf"), 0.0]]]), {}, r"y: expected finite coordinates"),
-        (torch.zeros(2, 5, 3), torch.zeros(2, 5, 3), {"x_lengths": torch.tensor([5, 0])}, r"x_lengths: expected every cloud to have ≥ 1 point, found an empty cloud"),
-        (torch.zeros(2, 5, 3), torch.zeros(2, 5, 3), {"y_lengths": torch.tensor([5, 6])}, r"y_lengths: expected lengths ≤ P=5, found 6"),
-        (torch.zeros(2, 5, 3), torch.zeros(2, 5, 3), {"x_lengths": torch.tensor([5])}, r"x_lengths: expected shape \(2,\), found \(1,\)"),
-        (torch.zeros(2, 5, 3), torch.zeros(2, 5, 3), {"x_lengths": torch.tensor([5.0, 2.0])}, r"x_lengths: expected an integer dtype"),
-        ([[[0.0, 0.0, 0.0]]], torch.zeros(1, 5, 3), {}, r"x: expected a torch.Tensor or numpy.ndarray, found list"),
+        (
+            torch.zeros(2, 5, 3, dtype=torch.int64),
+            torch.zeros(2, 5, 3),
+            {},
+            r"x: expected a floating point dtype, found torch.int64",
+        ),
+        (
+            torch.tensor([[[0.0, float("nan"), 0.0]]]),
+            torch.zeros(1, 5, 3),
+            {},
+            r"x: expected finite coordinates, found NaN or inf",
+        ),
+        (
+            torch.zeros(1, 5, 3),
+            torch.tensor([[[0.0, float("inf"), 0.0]]]),
+            {},
+            r"y: expected finite coordinates",
+        ),
+        (
+            torch.zeros(2, 5, 3),
+            torch.zeros(2, 5, 3),
+            {"x_lengths": torch.tensor([5, 0])},
+            r"x_lengths: expected every cloud to have ≥ 1 point, found an empty cloud",
+        ),
+        (
+            torch.zeros(2, 5, 3),
+            torch.zeros(2, 5, 3),
+            {"y_lengths": torch.tensor([5, 6])},
+            r"y_lengths: expected lengths ≤ P=5, found 6",
+        ),
+        (
+            torch.zeros(2, 5, 3),
+            torch.zeros(2, 5, 3),
+            {"x_lengths": torch.tensor([5])},
+            r"x_lengths: expected shape \(2,\), found \(1,\)",
+        ),
+        (
+            torch.zeros(2, 5, 3),
+            torch.zeros(2, 5, 3),
+            {"x_lengths": torch.tensor([5.0, 2.0])},
+            r"x_lengths: expected an integer dtype",
+        ),
+        (
+            [[[0.0, 0.0, 0.0]]],
+            torch.zeros(1, 5, 3),
+            {},
+            r"x: expected a torch.Tensor or numpy.ndarray, found list",
+        ),
     ],
 )
 def test_input_errors(x, y, kwargs, message):
@@ -177,7 +225,15 @@ def test_nan_in_padding_is_allowed():
     assert chamfer_distance(x, torch.zeros(1, 2, 3), x_lengths=torch.tensor([2])).item() == 0.0
 
 
-@pytest.mark.parametrize("threshold,message", [(-0.1, "expected finite values ≥ 0"), (float("nan"), "expected finite values"), ([[0.1]], "expected a float or a non-empty 1-D"), ([], "non-empty 1-D")])
+@pytest.mark.parametrize(
+    "threshold,message",
+    [
+        (-0.1, "expected finite values ≥ 0"),
+        (float("nan"), "expected finite values"),
+        ([[0.1]], "expected a float or a non-empty 1-D"),
+        ([], "non-empty 1-D"),
+    ],
+)
 def test_threshold_errors(threshold, message):
     with pytest.raises(ValueError, match=message):
         fscore(torch.zeros(1, 2, 3), torch.zeros(1, 2, 3), threshold)

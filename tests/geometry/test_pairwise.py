@@ -52,7 +52,9 @@ def test_tiny_memory_budget_gives_same_matrix(rng, backend):
     tight = pairwise_chamfer(a, backend=backend, max_memory=2 * 2 * 3 * 16 * 8 * 2 + 4 * 200)
     np.testing.assert_array_equal(full, tight)
     b = rng.standard_normal((5, 16, 3))
-    np.testing.assert_array_equal(pairwise_chamfer(a, b, backend=backend), pairwise_chamfer(a, b, backend=backend, max_memory=4000))
+    np.testing.assert_array_equal(
+        pairwise_chamfer(a, b, backend=backend), pairwise_chamfer(a, b, backend=backend, max_memory=4000)
+    )
 
 
 def test_memory_budget_too_small_is_an_error(rng):
@@ -76,7 +78,9 @@ def test_pairwise_fscore(rng, backend):
         for j in range(4):
             for t, d in enumerate(thresholds):
                 want = precision_recall_f(a[i], b[j], d)
-                assert (got.fscore[i, j, t], got.precision[i, j, t], got.recall[i, j, t]) == pytest.approx(want, abs=1e-12)
+                assert (got.fscore[i, j, t], got.precision[i, j, t], got.recall[i, j, t]) == pytest.approx(
+                    want, abs=1e-12
+                )
     single = pairwise_fscore(a, b, 0.6, backend=backend)
     np.testing.assert_array_equal(single.fscore, got.fscore[:, :, 1])
 

@@ -9,7 +9,15 @@ def torchvision_resnet18_shapes():
     shapes = {"conv1.weight": (64, 3, 7, 7)}
 
     def bn(prefix, c):
-        shapes.update({f"{prefix}.weight": (c,), f"{prefix}.bias": (c,), f"{prefix}.running_mean": (c,), f"{prefix}.running_var": (c,), f"{prefix}.num_batches_tracked": ()})
+        shapes.update(
+            {
+                f"{prefix}.weight": (c,),
+                f"{prefix}.bias": (c,),
+                f"{prefix}.running_mean": (c,),
+                f"{prefix}.running_var": (c,),
+                f"{prefix}.num_batches_tracked": (),
+            }
+        )
 
     bn("bn1", 64)
     inplanes = 64
@@ -31,13 +39,20 @@ def torchvision_resnet18_shapes():
 def test_encoder_parameter_count():
     encoder = ResNet18Encoder()
     assert sum(p.numel() for p in encoder.parameters()) == 11_176_512
-    with_fc = sum(torch.Size(s).numel() for k, s in torchvision_resnet18_shapes().items() if "running" not in k and "num_batches" not in k)
+    with_fc = sum(
+        torch.Size(s).numel()
+        for k, s in torchvision_resnet18_shapes().items()
+        if "running" not in k and "num_batches" not in k
+    )
     assert with_fc == 11_689_512  # torchvision's documented count with the 1000-class head
 
 
 def test_torchvision_state_dict_loads():
     generator = torch.Generator().manual_seed(0)
-    state = {k: (torch.randn(s, generator=generator) if s else torch.tensor(7)) for k, s in torchvision_resnet18_shapes().items()}
+    state = {
+        k: (torch.randn(s, generator=generator) if s else torch.tensor(7))
+        for k, s in torchvision_resnet18_shapes().items()
+    }
     encoder = ResNet18Encoder()
     encoder.load_state_dict(state)  # strict: every non-fc name and shape must match
     ours = encoder.state_dict()
@@ -73,7 +88,12 @@ def _fold_reference(fold, features, codewords):
     n_features = features.shape[1]
     point = torch.nn.functional.conv1d(x[:, :n_features], weight[:, :n_features])
     cloud = torch.nn.functional.conv1d(x[:, n_features:], weight[:, n_features:], bias)
-    norm = lambda bn, v, dims: (v - bn.running_mean.double().view(1, -1, *([1] * (v.dim() - 2)))) / torch.sqrt(bn.running_var.double().view(1, -1, *([1] * (v.dim() - 2))) + bn.eps) * bn.weight.double().view(1, -1, *([1] * (v.dim() - 2))) + bn.bias.double().view(1, -1, *([1] * (v.dim() - 2)))  # noqa: E731
+    norm = lambda bn, v, dims: (
+        (v - bn.running_mean.double().view(1, -1, *([1] * (v.dim() - 2))))
+        / torch.sqrt(bn.running_var.double().view(1, -1, *([1] * (v.dim() - 2))) + bn.eps)
+        * bn.weight.double().view(1, -1, *([1] * (v.dim() - 2)))
+        + bn.bias.double().view(1, -1, *([1] * (v.dim() - 2)))
+    )  # noqa: E731
     hidden = norm(fold.norm_point, point, 3) + norm(fold.norm_cloud, cloud[:, :, :1], 3)
     return fold.double().out(fold.blocks(hidden)).float(), fold.float()
 

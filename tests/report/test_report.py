@@ -7,13 +7,12 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
+from experiments.conftest import tiny_spec  # tests/ is on sys.path (rootdir conftest)
 
 from svrlens.errors import InputError
 from svrlens.experiments import SerialExecutor, reproduce
 from svrlens.experiments.sweep import write_diagnosis_results
 from svrlens.report import build_report
-
-from experiments.conftest import tiny_spec  # tests/ is on sys.path (rootdir conftest)
 
 
 @pytest.fixture(scope="module")
@@ -49,18 +48,40 @@ def test_report_is_self_contained_with_every_figure(sweep_dir):
 
         data = base64.b64decode(source.split(",", 1)[1])
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[-8:-4] == b"IEND"
-    for text in ("Verdict per data set", "fig. 3", "fig. 4", "fig. 5", "fig. 6", "fig. 8", "Every number", "Provenance", "1.2.1", "1.2.4", "1.2.7", "Spearman"):
+    for text in (
+        "Verdict per data set",
+        "fig. 3",
+        "fig. 4",
+        "fig. 5",
+        "fig. 6",
+        "fig. 8",
+        "Every number",
+        "Provenance",
+        "1.2.1",
+        "1.2.4",
+        "1.2.7",
+        "Spearman",
+    ):
         assert text in html
     results = json.loads((sweep_dir / "results.json").read_text())
     score = results["datasets"]["1.2.7"]["output_tendency"]["score"]
     assert f"{score:.3f}" in html  # the numbers in the report are the results' numbers
     assert results["provenance"]["svrlens_version"] in html
-    for figure in ("fig3-coverage-1.2.png", "fig4-tendencies.png", "fig5-matrices-1.2.png", "fig6-scores.png"):
-        assert (sweep_dir / "figures" / figure).is_file() and (sweep_dir / "figures" / figure).with_suffix(".svg").is_file()
+    for figure in (
+        "fig3-coverage-1.2.png",
+        "fig4-tendencies.png",
+        "fig5-matrices-1.2.png",
+        "fig6-scores.png",
+    ):
+        assert (sweep_dir / "figures" / figure).is_file() and (sweep_dir / "figures" / figure).with_suffix(
+            ".svg"
+        ).is_file()
 
 
 def test_report_escapes_user_provided_names(tmp_path, sweep_dir):
-    diagnosis = json.loads((next(sweep_dir.glob("runs/1.2.7-*")) / "diagnosis" / "diagnosis.json").read_text())
+    diagnosis = json.loads(
+        (next(sweep_dir.glob("runs/1.2.7-*")) / "diagnosis" / "diagnosis.json").read_text()
+    )
     hostile = '<img src=x onerror="alert(1)">&<script>alert(2)</script>'
     write_diagnosis_results(diagnosis, tmp_path, name=hostile)
     html = build_report(tmp_path, title=f"diagnosis of {hostile}").read_text()
@@ -87,18 +108,45 @@ def _chromium():
     return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
-@pytest.mark.skipif(_chromium() is None, reason="headless Chromium is not installed (apt-get install chromium)")
+@pytest.mark.skipif(
+    _chromium() is None, reason="headless Chromium is not installed (apt-get install chromium)"
+)
 def test_report_renders_in_headless_chromium(sweep_dir, tmp_path):
     report = build_report(sweep_dir)
-    flags = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-             "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
-    dom = subprocess.run([*flags, "--virtual-time-budget=5000", "--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120)
+    flags = [
+        _chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+    ]
+    dom = subprocess.run(
+        [*flags, "--virtual-time-budget=5000", "--dump-dom", report.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert 'data-broken-figures="0"' in dom.stdout  # every <img> decoded (set by the report's load check)
-    console_errors = [line for line in dom.stderr.splitlines() if "CONSOLE" in line and ("Uncaught" in line or "Error" in line)]
+    console_errors = [
+        line
+        for line in dom.stderr.splitlines()
+        if "CONSOLE" in line and ("Uncaught" in line or "Error" in line)
+    ]
     assert console_errors == []
     shot = tmp_path / "report.png"
-    subprocess.run([*flags, "--hide-scrollbars", "--window-size=1200,2400", f"--screenshot={shot}", report.as_uri()], capture_output=True, text=True, timeout=120, check=True)
+    subprocess.run(
+        [*flags, "--hide-scrollbars", "--window-size=1200,2400", f"--screenshot={shot}", report.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     from PIL import Image
 
     image = np.asarray(Image.open(shot).convert("L"))
@@ -106,7 +154,9 @@ def test_report_renders_in_headless_chromium(sweep_dir, tmp_path):
 
 
 def test_cli_report_and_reproduce_from_a_spec(sweep_dir, tmp_path):
-    run = lambda *args: subprocess.run([sys.executable, "-m", "svrlens", *args], capture_output=True, text=True, timeout=600)  # noqa: E731
+    run = lambda *args: subprocess.run(
+        [sys.executable, "-m", "svrlens", *args], capture_output=True, text=True, timeout=600
+    )  # noqa: E731
     done = run("report", str(sweep_dir))
     assert done.returncode == 0 and "report.html" in done.stdout
     spec = tmp_path / "spec.json"
@@ -114,19 +164,27 @@ def test_cli_report_and_reproduce_from_a_spec(sweep_dir, tmp_path):
     # The same spec on the same directory: every run is skipped, the table is printed.
     again = run("reproduce", "--spec", str(spec), "--out", str(sweep_dir), "--quiet", "--cpus-per-run", "1")
     assert again.returncode == 0, again.stderr
-    assert re.search(r"1\.2\.7\s+\d\s+(recognition|reconstruction)", again.stdout) and "3 runs (3 already finished)" in again.stdout
+    assert (
+        re.search(r"1\.2\.7\s+\d\s+(recognition|reconstruction)", again.stdout)
+        and "3 runs (3 already finished)" in again.stdout
+    )
     assert "Spearman" in again.stdout
 
 
-@pytest.mark.parametrize("args, message", [
-    (["reproduce", "--preset", "huge"], "argument --preset: invalid choice: 'huge'"),
-    (["reproduce", "--spec", "MISSING.json"], "MISSING.json: no such spec file"),
-    (["report", "NOWHERE"], "NOWHERE: no results.json here"),
-    (["reproduce", "--jobs", "0"], "--jobs must be at least 1, found 0"),
-    (["reproduce", "--cpus-per-run", "-2"], "--cpus-per-run must be at least 1, found -2"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["reproduce", "--preset", "huge"], "argument --preset: invalid choice: 'huge'"),
+        (["reproduce", "--spec", "MISSING.json"], "MISSING.json: no such spec file"),
+        (["report", "NOWHERE"], "NOWHERE: no results.json here"),
+        (["reproduce", "--jobs", "0"], "--jobs must be at least 1, found 0"),
+        (["reproduce", "--cpus-per-run", "-2"], "--cpus-per-run must be at least 1, found -2"),
+    ],
+)
 def test_cli_bad_specs_exit_2_with_one_line(tmp_path, args, message):
-    done = subprocess.run([sys.executable, "-m", "svrlens", *args], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "svrlens", *args], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
     assert done.returncode == 2 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
@@ -134,6 +192,16 @@ def test_cli_spec_with_unknown_key_exits_2(tmp_path):
     data = tiny_spec().to_dict()
     data["studies"][0]["train"]["epoch"] = 3
     (tmp_path / "spec.json").write_text(json.dumps(data))
-    done = subprocess.run([sys.executable, "-m", "svrlens", "reproduce", "--spec", "spec.json"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
-    assert done.returncode == 2 and "spec.json: studies[0].train: unknown key 'epoch'" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    done = subprocess.run(
+        [sys.executable, "-m", "svrlens", "reproduce", "--spec", "spec.json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert (
+        done.returncode == 2
+        and "spec.json: studies[0].train: unknown key 'epoch'" in done.stderr
+        and len(done.stderr.strip().splitlines()) == 1
+    )
     assert not (tmp_path / "svrlens-results").exists()  # validated before anything was written

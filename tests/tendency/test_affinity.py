@@ -55,7 +55,9 @@ def test_float32_same_partition_with_other_preference_and_damping(backend, prefe
 @pytest.mark.parametrize("device", DEVICES)
 def test_torch_input_on_device(device):
     d, truth = blobs(300)
-    ours = AffinityPropagation(preference=-60.0, damping=0.75, device=device).fit(torch.from_numpy(d).to(device))
+    ours = AffinityPropagation(preference=-60.0, damping=0.75, device=device).fit(
+        torch.from_numpy(d).to(device)
+    )
     assert adjusted_rand_score(truth, ours.labels_) == 1.0
 
 
@@ -96,7 +98,9 @@ def test_exact_ties_converge_like_scikit_learn():
         ours = AffinityPropagation(preference=-0.039, dtype=dtype).fit(d)
         assert ours.converged_ and ours.labels_.tolist() == sk.labels_.tolist() == [0, 0, 0, 1, 1, 1]
     # float32 keeps enough tie-breaking noise to converge whatever the seed.
-    assert all(AffinityPropagation(preference=-0.039, random_state=seed).fit(d).converged_ for seed in range(12))
+    assert all(
+        AffinityPropagation(preference=-0.039, random_state=seed).fit(d).converged_ for seed in range(12)
+    )
 
 
 def test_duplicated_samples_are_handled():

@@ -64,14 +64,26 @@ def test_memory_is_order_n_times_k(rng):
     "matrix,labels,message",
     [
         (np.zeros((3, 4)), [0, 1, 1], r"expected a square \(N, N\) matrix, found shape \(3, 4\)"),
-        (_line_distances([0, 1, 2]), [0, 0, 0], "expected 2 ≤ number of clusters ≤ n_samples − 1 = 2, found 1"),
+        (
+            _line_distances([0, 1, 2]),
+            [0, 0, 0],
+            "expected 2 ≤ number of clusters ≤ n_samples − 1 = 2, found 1",
+        ),
         (_line_distances([0, 1, 2]), [0, 1, 2], "found 3"),
         (_line_distances([0, 1, 2]), [0, 1], r"labels: expected shape \(3,\), found \(2,\)"),
         (_line_distances([0, 1, 2]), ["a", "b", "b"], "labels: expected integer cluster labels"),
-        (_line_distances([0, 1, 2]) + np.eye(3), [0, 1, 1], "expected a zero diagonal, found 3 non-zero entries"),
+        (
+            _line_distances([0, 1, 2]) + np.eye(3),
+            [0, 1, 1],
+            "expected a zero diagonal, found 3 non-zero entries",
+        ),
         (_line_distances([0, 1, 2]) - 5 * (1 - np.eye(3)), [0, 1, 1], "expected non-negative distances"),
         (np.where(np.eye(3) > 0, 0, np.nan), [0, 1, 1], "expected finite distances, found NaN or inf"),
-        (np.triu(_line_distances([0, 1, 2])), [0, 1, 1], r"expected a symmetric matrix, found \|D - D.T\| up to 2"),
+        (
+            np.triu(_line_distances([0, 1, 2])),
+            [0, 1, 1],
+            r"expected a symmetric matrix, found \|D - D.T\| up to 2",
+        ),
     ],
 )
 def test_errors(matrix, labels, message):

@@ -25,14 +25,18 @@ def test_stable_in_n_for_the_same_distribution():
     a, b = clustering_tendency(small), clustering_tendency(large)
     assert a.n_clusters == b.n_clusters == 5
     assert abs(a.score - b.score) < 0.05
-    assert a.score == pytest.approx(sk_silhouette_score(small.astype(np.float64), truth_small, metric="precomputed"), abs=0.01)
+    assert a.score == pytest.approx(
+        sk_silhouette_score(small.astype(np.float64), truth_small, metric="precomputed"), abs=0.01
+    )
 
 
 def test_given_labels_are_used(rng):
     d, truth = _blobs(300, 0)
     result = clustering_tendency(d, truth)
     assert result.method == "labels" and result.preference is None and result.n_clusters == 5
-    assert result.score == pytest.approx(sk_silhouette_score(d.astype(np.float64), truth, metric="precomputed"), abs=1e-6)
+    assert result.score == pytest.approx(
+        sk_silhouette_score(d.astype(np.float64), truth, metric="precomputed"), abs=1e-6
+    )
     low, high = result.interval
     assert low <= result.score <= high and high - low < 0.05
 
@@ -50,7 +54,9 @@ def test_plain_ap_and_result_dict(rng):
     d, _ = _blobs(200, 0)
     result = clustering_tendency(d, method="ap", damping=0.75)
     payload = json.loads(json.dumps(result.to_dict()))
-    assert payload["method"] == "ap" and payload["preference"] == pytest.approx(float(np.median(-d)), rel=1e-6)
+    assert payload["method"] == "ap" and payload["preference"] == pytest.approx(
+        float(np.median(-d)), rel=1e-6
+    )
     assert len(payload["labels"]) == 200 and payload["n_clusters"] == result.n_clusters
     adaptive = clustering_tendency(d).to_dict()
     assert {"preference", "n_clusters", "silhouette"} <= set(adaptive["scan"][0])
@@ -58,7 +64,10 @@ def test_plain_ap_and_result_dict(rng):
 
 def test_seeded_bootstrap(rng):
     d, truth = _blobs(200, 0)
-    assert clustering_tendency(d, truth, random_state=3).interval == clustering_tendency(d, truth, random_state=3).interval
+    assert (
+        clustering_tendency(d, truth, random_state=3).interval
+        == clustering_tendency(d, truth, random_state=3).interval
+    )
 
 
 def test_single_cluster_scores_zero():
@@ -80,7 +89,12 @@ def test_errors(kwargs, message):
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "svrlens", "tendency", "--quiet", *map(str, args)], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "svrlens", "tendency", "--quiet", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_cli_on_a_matrix_with_json(tmp_path, rng):
@@ -135,7 +149,9 @@ def test_cli_bad_input(tmp_path, make, message):
     result = run_cli(path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"svrlens: error: {path}: ") and message in lines[0], result.stderr
+    assert len(lines) == 1 and lines[0].startswith(f"svrlens: error: {path}: ") and message in lines[0], (
+        result.stderr
+    )
 
 
 def test_cli_bad_labels_and_folders(tmp_path):
@@ -151,4 +167,7 @@ def test_cli_bad_labels_and_folders(tmp_path):
     np.save(ragged / "a.npy", np.zeros((5, 3)))
     np.save(ragged / "b.npy", np.zeros((6, 3)))
     result = run_cli(ragged)
-    assert result.returncode == 2 and "b.npy: ragged clouds: expected 5 points like a.npy, found 6" in result.stderr
+    assert (
+        result.returncode == 2
+        and "b.npy: ragged clouds: expected 5 points like a.npy, found 6" in result.stderr
+    )

@@ -22,12 +22,28 @@ def tiny_dataset(tmp_path_factory):
     order = np.random.default_rng(0).permutation(60)
     splits = {"train": np.sort(order[:28]), "val": np.sort(order[28:44]), "test": np.sort(order[44:])}
     path = tmp_path_factory.mktemp("train") / "tiny"
-    save_dataset(path, data.images, data.points, morph=data.morph, labels=data.labels, splits=splits, generator="test", parameters={}, seed=1)
+    save_dataset(
+        path,
+        data.images,
+        data.points,
+        morph=data.morph,
+        labels=data.labels,
+        splits=splits,
+        generator="test",
+        parameters={},
+        seed=1,
+    )
     return path
 
 
 def tiny_config(**changes):
-    base = TrainConfig(epochs=4, batch_size=8, val_every=1, lr_milestones=(), model=ModelConfig(grid_size=8, decoder_width=16, decoder_blocks=1))
+    base = TrainConfig(
+        epochs=4,
+        batch_size=8,
+        val_every=1,
+        lr_milestones=(),
+        model=ModelConfig(grid_size=8, decoder_width=16, decoder_blocks=1),
+    )
     return replace(base, **changes)
 
 
@@ -37,7 +53,9 @@ def read_log(run):
 
 def test_lr_step_decay():
     config = TrainConfig(epochs=100, lr=0.003, lr_milestones=(0.5, 0.8))
-    assert [lr_at(e, config) for e in (0, 49, 50, 79, 80, 99)] == pytest.approx([0.003, 0.003, 0.0003, 0.0003, 0.00003, 0.00003])
+    assert [lr_at(e, config) for e in (0, 49, 50, 79, 80, 99)] == pytest.approx(
+        [0.003, 0.003, 0.0003, 0.0003, 0.00003, 0.00003]
+    )
 
 
 def test_training_lowers_the_loss_and_writes_the_run(tiny_dataset, tmp_path):
@@ -48,7 +66,11 @@ def test_training_lowers_the_loss_and_writes_the_run(tiny_dataset, tmp_path):
     for name in ("config.json", "best.pt", "last.pt", "predictions/test.npz"):
         assert (tmp_path / "run" / name).exists()
     with np.load(result.predictions, allow_pickle=False) as pred:
-        assert pred["points"].shape == (16, 64, 3) and pred["codewords"].shape == (16, 512) and pred["indices"].shape == (16,)
+        assert (
+            pred["points"].shape == (16, 64, 3)
+            and pred["codewords"].shape == (16, 512)
+            and pred["indices"].shape == (16,)
+        )
     assert json.loads((tmp_path / "run" / "config.json").read_text())["model"]["grid_size"] == 8
 
 
@@ -61,9 +83,13 @@ def test_best_model_is_chosen_on_validation(tiny_dataset, tmp_path):
 
 
 def test_label_modes(tiny_dataset, tmp_path):
-    train(tiny_config(epochs=4, labels="weak", weak_epochs=2), tiny_dataset, tmp_path / "weak", progress=False)
+    train(
+        tiny_config(epochs=4, labels="weak", weak_epochs=2), tiny_dataset, tmp_path / "weak", progress=False
+    )
     assert [r["labels_used"] for r in read_log(tmp_path / "weak")] == [True, True, False, False]
-    train(tiny_config(epochs=2, labels="weak", weak_epochs=2), tiny_dataset, tmp_path / "weak2", progress=False)
+    train(
+        tiny_config(epochs=2, labels="weak", weak_epochs=2), tiny_dataset, tmp_path / "weak2", progress=False
+    )
     after_weak = load_checkpoint(tmp_path / "weak2" / "last.pt")["model"]
     at_end = load_checkpoint(tmp_path / "weak" / "last.pt")["model"]
     # The class head gets no gradient after the weak epochs: it is exactly as it was then.
@@ -104,13 +130,18 @@ def test_sigkill_and_resume_equals_an_uninterrupted_run(tiny_dataset, tmp_path):
         time.sleep(0.05)
     process.wait()
     assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
-    subprocess.run(_cli("train", tiny_dataset, "--out", tmp_path / "killed", *common), check=True, timeout=600)
+    subprocess.run(
+        _cli("train", tiny_dataset, "--out", tmp_path / "killed", *common), check=True, timeout=600
+    )
     full = load_checkpoint(tmp_path / "full" / "best.pt")
     resumed = load_checkpoint(tmp_path / "killed" / "best.pt")
     assert full["epoch"] == resumed["epoch"]
     assert all(torch.equal(full["model"][k], resumed["model"][k]) for k in full["model"])
     assert [r["epoch"] for r in read_log(tmp_path / "killed")] == list(range(8))
-    with np.load(tmp_path / "full" / "predictions" / "test.npz") as a, np.load(tmp_path / "killed" / "predictions" / "test.npz") as b:
+    with (
+        np.load(tmp_path / "full" / "predictions" / "test.npz") as a,
+        np.load(tmp_path / "killed" / "predictions" / "test.npz") as b,
+    ):
         np.testing.assert_array_equal(a["points"], b["points"])
 
 
@@ -119,7 +150,12 @@ def test_predict_cli_and_errors(tiny_dataset, tmp_path):
     checkpoint = tmp_path / "run" / "best.pt"
     images = np.random.default_rng(0).integers(0, 255, (3, 48, 48, 3), dtype=np.uint8)
     np.save(tmp_path / "images.npy", images)
-    result = subprocess.run(_cli("predict", checkpoint, tmp_path / "images.npy", "--out", tmp_path / "pred.npz"), capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        _cli("predict", checkpoint, tmp_path / "images.npy", "--out", tmp_path / "pred.npz"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert "svrlens: warning: images are 48x48; resizing to the model's 32x32" in result.stderr
     with np.load(tmp_path / "pred.npz", allow_pickle=False) as pred:
@@ -129,11 +165,23 @@ def test_predict_cli_and_errors(tiny_dataset, tmp_path):
     (tmp_path / "bad.pt").write_bytes(b"\x00not a checkpoint")
     np.save(tmp_path / "gray.npy", np.zeros((2, 32, 32), np.uint8))
     cases = [
-        (_cli("predict", tmp_path / "bad.pt", tmp_path / "images.npy", "--out", tmp_path / "p.npz"), "bad.pt: not a readable svrlens checkpoint"),
-        (_cli("predict", checkpoint, tmp_path / "gray.npy", "--out", tmp_path / "p.npz"), "gray.npy: expected uint8 images (N, H, W, 3)"),
+        (
+            _cli("predict", tmp_path / "bad.pt", tmp_path / "images.npy", "--out", tmp_path / "p.npz"),
+            "bad.pt: not a readable svrlens checkpoint",
+        ),
+        (
+            _cli("predict", checkpoint, tmp_path / "gray.npy", "--out", tmp_path / "p.npz"),
+            "gray.npy: expected uint8 images (N, H, W, 3)",
+        ),
         (_cli("train", tmp_path / "missing", "--out", tmp_path / "r"), "missing: no such dataset directory"),
-        (_cli("train", tiny_dataset, "--out", tmp_path / "r", "--labels", "some"), "argument --labels: invalid choice"),
-        (_cli("train", tiny_dataset, "--out", tmp_path / "r", "--image-size", "8"), "image_size: expected 32–512 px"),
+        (
+            _cli("train", tiny_dataset, "--out", tmp_path / "r", "--labels", "some"),
+            "argument --labels: invalid choice",
+        ),
+        (
+            _cli("train", tiny_dataset, "--out", tmp_path / "r", "--image-size", "8"),
+            "image_size: expected 32–512 px",
+        ),
     ]
     for command, message in cases:
         result = subprocess.run(command, capture_output=True, text=True, timeout=300)

@@ -4,4 +4,17 @@ from .dataset import Dataset, load_dataset, save_dataset
 from .subsample import N_SETS, subsample, write_family
 from .synth import FAMILIES, MorphFamily, SynthConfig, export_meshes, generate, synthesize
 
-__all__ = ["FAMILIES", "N_SETS", "Dataset", "MorphFamily", "SynthConfig", "export_meshes", "generate", "load_dataset", "save_dataset", "subsample", "synthesize", "write_family"]
+__all__ = [
+    "FAMILIES",
+    "N_SETS",
+    "Dataset",
+    "MorphFamily",
+    "SynthConfig",
+    "export_meshes",
+    "generate",
+    "load_dataset",
+    "save_dataset",
+    "subsample",
+    "synthesize",
+    "write_family",
+]

@@ -62,7 +62,15 @@ class Dataset:
             raise InputError(f"no split {split!r}; the dataset has {sorted(self.splits)}", self.path)
         index = np.asarray(self.splits[split], np.int64)
         pick = lambda a: None if a is None else np.asarray(a[index])  # noqa: E731
-        return Dataset(pick(self.images), pick(self.points), pick(self.morph), pick(self.labels), {split: np.arange(len(index))}, self.manifest, self.path)
+        return Dataset(
+            pick(self.images),
+            pick(self.points),
+            pick(self.morph),
+            pick(self.labels),
+            {split: np.arange(len(index))},
+            self.manifest,
+            self.path,
+        )
 
 
 def _check_arrays(images, points, morph, labels, splits):
@@ -80,10 +88,24 @@ def _check_arrays(images, points, morph, labels, splits):
     for name, index in splits.items():
         index = np.asarray(index)
         if index.size and (index.min() < 0 or index.max() >= n):
-            raise ValueError(f"split {name!r}: expected indices in [0, {n}), found {index.min()}..{index.max()}")
+            raise ValueError(
+                f"split {name!r}: expected indices in [0, {n}), found {index.min()}..{index.max()}"
+            )
 
 
-def save_dataset(path, images, points, *, morph=None, labels=None, splits, generator: str, parameters: dict, seed, overwrite=False) -> Path:
+def save_dataset(
+    path,
+    images,
+    points,
+    *,
+    morph=None,
+    labels=None,
+    splits,
+    generator: str,
+    parameters: dict,
+    seed,
+    overwrite=False,
+) -> Path:
     """Write a dataset directory atomically; returns its path."""
     path = Path(path)
     images = np.ascontiguousarray(images)
@@ -107,7 +129,12 @@ def save_dataset(path, images, points, *, morph=None, labels=None, splits, gener
             "generator": generator,
             "parameters": parameters,
             "seed": seed,
-            "counts": {"samples": int(images.shape[0]), "points": int(points.shape[1]), "image_size": list(images.shape[1:3]), **{k: len(v) for k, v in splits.items()}},
+            "counts": {
+                "samples": int(images.shape[0]),
+                "points": int(points.shape[1]),
+                "image_size": list(images.shape[1:3]),
+                **{k: len(v) for k, v in splits.items()},
+            },
             "splits": {k: [int(i) for i in v] for k, v in splits.items()},
             "sha256": hashes,
         }
@@ -137,7 +164,12 @@ def load_dataset(path, *, verify: bool = True, mmap: bool = True) -> Dataset:
     """
     path = Path(path)
     if not path.is_dir():
-        raise InputError("no such dataset directory" if not path.exists() else "expected a dataset directory, found a file", path)
+        raise InputError(
+            "no such dataset directory"
+            if not path.exists()
+            else "expected a dataset directory, found a file",
+            path,
+        )
     manifest_path = path / "manifest.json"
     if not manifest_path.is_file():
         raise InputError("not a svrlens dataset: manifest.json is missing", path)
@@ -148,7 +180,10 @@ def load_dataset(path, *, verify: bool = True, mmap: bool = True) -> Dataset:
     except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as error:
         raise InputError(f"unreadable manifest ({type(error).__name__}: {error})", manifest_path) from None
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise InputError(f"expected format_version {FORMAT_VERSION}, found {manifest.get('format_version')!r}", manifest_path)
+        raise InputError(
+            f"expected format_version {FORMAT_VERSION}, found {manifest.get('format_version')!r}",
+            manifest_path,
+        )
     arrays = {}
     for name in ARRAYS:
         file = path / f"{name}.npy"
@@ -160,10 +195,14 @@ def load_dataset(path, *, verify: bool = True, mmap: bool = True) -> Dataset:
         if not file.is_file():
             raise InputError("missing (listed in manifest.json)", file)
         if verify and sha256_of(file) != hashes[f"{name}.npy"]:
-            raise InputError("SHA-256 does not match manifest.json: the file is corrupt, truncated or was changed", file)
+            raise InputError(
+                "SHA-256 does not match manifest.json: the file is corrupt, truncated or was changed", file
+            )
         arrays[name] = np.load(file, mmap_mode="r", allow_pickle=False) if mmap else load_npy(file)
     try:
         _check_arrays(arrays["images"], arrays["points"], arrays["morph"], arrays["labels"], splits)
     except ValueError as error:
         raise InputError(str(error), path) from None
-    return Dataset(arrays["images"], arrays["points"], arrays["morph"], arrays["labels"], splits, manifest, path)
+    return Dataset(
+        arrays["images"], arrays["points"], arrays["morph"], arrays["labels"], splits, manifest, path
+    )

@@ -61,7 +61,12 @@ def coverage_figure_of_weights(sets: dict, out, *, title: str = "") -> Path:
         fig, ax = plt.subplots(figsize=(1.0 + 0.8 * len(names), 4.0))
         for x, name in enumerate(names):
             morph, labels = sets[name]
-            ax.scatter(np.full(len(morph), x) + np.linspace(-0.12, 0.12, len(morph)), np.asarray(morph)[:, 1], s=10, **_colours(labels))
+            ax.scatter(
+                np.full(len(morph), x) + np.linspace(-0.12, 0.12, len(morph)),
+                np.asarray(morph)[:, 1],
+                s=10,
+                **_colours(labels),
+            )
         ax.set_xticks(range(len(names)), names)
         ax.set_ylabel("t  (0 = cube, 1 = sphere)")
         ax.set_ylim(-0.03, 1.03)
@@ -96,7 +101,13 @@ def preview_figure(dataset: Dataset, out, *, count: int = 8, split: str = "train
         points = np.asarray(part.points[index], np.float64)
         depth = points @ VIEW
         back_to_front = np.argsort(depth)
-        axes[1, column].scatter((points @ SCREEN_RIGHT)[back_to_front], (points @ SCREEN_UP)[back_to_front], c=depth[back_to_front], s=1, cmap="viridis")
+        axes[1, column].scatter(
+            (points @ SCREEN_RIGHT)[back_to_front],
+            (points @ SCREEN_UP)[back_to_front],
+            c=depth[back_to_front],
+            s=1,
+            cmap="viridis",
+        )
         axes[1, column].set_xlim(-extent, extent)
         axes[1, column].set_ylim(-extent, extent)
         label = f"#{index}" if part.morph is None else "w=" + ",".join(f"{w:.2f}" for w in part.morph[index])
@@ -104,5 +115,7 @@ def preview_figure(dataset: Dataset, out, *, count: int = 8, split: str = "train
         for row in range(2):
             axes[row, column].set_aspect("equal")
             axes[row, column].axis("off")
-    fig.suptitle(f"{dataset.path.name if dataset.path else 'dataset'}: {split} images and point clouds", fontsize=10)
+    fig.suptitle(
+        f"{dataset.path.name if dataset.path else 'dataset'}: {split} images and point clouds", fontsize=10
+    )
     return save_figure(fig, out)

@@ -87,7 +87,9 @@ def load_folder(path, *, n_points: int = 1024, seed: int = 0) -> Dataset:
     path = Path(path)
     images_dir, shapes_dir = path / "images", path / "shapes"
     if not images_dir.is_dir() or not shapes_dir.is_dir():
-        raise InputError("expected a dataset directory (manifest.json) or a folder with images/ and shapes/", path)
+        raise InputError(
+            "expected a dataset directory (manifest.json) or a folder with images/ and shapes/", path
+        )
     image_files = {p.stem: p for p in sorted(images_dir.glob("*.png"))}
     shape_files = {}
     for p in sorted(shapes_dir.iterdir()):
@@ -99,22 +101,36 @@ def load_folder(path, *, n_points: int = 1024, seed: int = 0) -> Dataset:
         raise InputError("no *.png images", images_dir)
     missing_shapes = sorted(set(image_files) - set(shape_files))
     if missing_shapes:
-        raise InputError(f"no shape for {len(missing_shapes)} images (first: {missing_shapes[0]!r}; expected shapes/{missing_shapes[0]}.ply|obj|off|npy|npz)", shapes_dir)
+        raise InputError(
+            f"no shape for {len(missing_shapes)} images (first: {missing_shapes[0]!r}; expected shapes/{missing_shapes[0]}.ply|obj|off|npy|npz)",
+            shapes_dir,
+        )
     names = sorted(image_files)
     images = [read_image(image_files[n]) for n in names]
     for name, image in zip(names, images):
         if image.shape != images[0].shape:
-            raise InputError(f"expected every image to be {images[0].shape[1]}x{images[0].shape[0]} like {names[0]}.png, found {image.shape[1]}x{image.shape[0]}", image_files[name])
-    clouds, resampled = zip(*(read_cloud(shape_files[n], n_points, np.random.default_rng([seed, k])) for k, n in enumerate(names)))
+            raise InputError(
+                f"expected every image to be {images[0].shape[1]}x{images[0].shape[0]} like {names[0]}.png, found {image.shape[1]}x{image.shape[0]}",
+                image_files[name],
+            )
+    clouds, resampled = zip(
+        *(read_cloud(shape_files[n], n_points, np.random.default_rng([seed, k])) for k, n in enumerate(names))
+    )
     if any(resampled):
-        warnings.warn(f"{sum(resampled)} of {len(names)} shapes had another number of points than {n_points} and were resampled (seed {seed})", stacklevel=2)
+        warnings.warn(
+            f"{sum(resampled)} of {len(names)} shapes had another number of points than {n_points} and were resampled (seed {seed})",
+            stacklevel=2,
+        )
     position = {n: k for k, n in enumerate(names)}
     splits = {"train": np.arange(len(names)), "test": np.arange(len(names))}
     split_file = path / "split.json"
     if split_file.exists():
         declared = read_json(split_file)
         if not isinstance(declared, dict) or not set(declared) <= set(SPLITS):
-            raise InputError(f"expected an object with keys among {SPLITS}, found {type(declared).__name__} {sorted(declared) if isinstance(declared, dict) else ''}", split_file)
+            raise InputError(
+                f"expected an object with keys among {SPLITS}, found {type(declared).__name__} {sorted(declared) if isinstance(declared, dict) else ''}",
+                split_file,
+            )
         unknown = [n for names_ in declared.values() for n in names_ if n not in position]
         if unknown:
             raise InputError(f"names without an image: {unknown[:3]}", split_file)
@@ -124,7 +140,9 @@ def load_folder(path, *, n_points: int = 1024, seed: int = 0) -> Dataset:
     if label_file.exists():
         declared = read_json(label_file)
         if not isinstance(declared, dict):
-            raise InputError(f"expected an object {{NAME: label}}, found {type(declared).__name__}", label_file)
+            raise InputError(
+                f"expected an object {{NAME: label}}, found {type(declared).__name__}", label_file
+            )
         missing = [n for n in names if n not in declared]
         if missing:
             raise InputError(f"no label for {len(missing)} samples (first: {missing[0]!r})", label_file)
@@ -134,7 +152,12 @@ def load_folder(path, *, n_points: int = 1024, seed: int = 0) -> Dataset:
         else:
             classes = sorted({str(v) for v in values})
             labels = np.asarray([classes.index(str(v)) for v in values], np.int64)
-    manifest = {"generator": "user folder", "names": names, "parameters": {"n_points": n_points, "seed": seed}, "seed": seed}
+    manifest = {
+        "generator": "user folder",
+        "names": names,
+        "parameters": {"n_points": n_points, "seed": seed},
+        "seed": seed,
+    }
     return Dataset(np.stack(images), np.stack(clouds), None, labels, splits, manifest, path)
 
 

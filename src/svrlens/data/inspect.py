@@ -26,7 +26,10 @@ def inspect_dataset(path, *, split: str = "train", progress: bool = False, rando
         "splits": {name: int(len(index)) for name, index in dataset.splits.items()},
         "split_inspected": split,
     }
-    for key, distances in (("image_tendency", lambda: pairwise_l1(part.images)), ("shape_tendency", lambda: pairwise_chamfer(part.points, progress=progress))):
+    for key, distances in (
+        ("image_tendency", lambda: pairwise_l1(part.images)),
+        ("shape_tendency", lambda: pairwise_chamfer(part.points, progress=progress)),
+    ):
         result = clustering_tendency(distances(), random_state=random_state).to_dict()
         result.pop("labels")
         summary[key] = result

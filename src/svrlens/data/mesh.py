@@ -107,7 +107,9 @@ def uv_sphere(radius: float, segments: int = 32, rings: int = 16) -> np.ndarray:
     return radius * np.concatenate([[[0, 0, 1.0]], ring, [[0, 0, -1.0]]])
 
 
-def base_vertices(shapes, directions: np.ndarray, *, size: str = "volume", mode: str = "radial", target_segments: int = 32) -> np.ndarray:
+def base_vertices(
+    shapes, directions: np.ndarray, *, size: str = "volume", mode: str = "radial", target_segments: int = 32
+) -> np.ndarray:
     """Vertex positions (K, V, 3) of the base shapes on the shared mesh.
 
     ``mode="radial"`` (default): rᵢ(u)·u, so the cube↔sphere blend equals Blender's
@@ -123,7 +125,9 @@ def base_vertices(shapes, directions: np.ndarray, *, size: str = "volume", mode:
         from scipy.spatial import cKDTree
 
         cube = base_radius("cube", directions, size)[:, None] * directions
-        target = uv_sphere(float(base_radius("sphere", directions[:1], size)[0]), target_segments, target_segments // 2)
+        target = uv_sphere(
+            float(base_radius("sphere", directions[:1], size)[0]), target_segments, target_segments // 2
+        )
         out[list(shapes).index("sphere")] = target[cKDTree(target).query(cube)[1]]
     return out
 

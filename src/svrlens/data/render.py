@@ -75,7 +75,9 @@ def _rasterize(vertices, faces, scale, light, albedo, ambient, background, out):
                             image[y, x, ch] = np.uint8(min(255.0, 255.0 * albedo[ch] * shade + 0.5))
 
 
-def render_isometric(vertices: np.ndarray, faces: np.ndarray, *, image_size: int = 128, extent: float | None = None) -> np.ndarray:
+def render_isometric(
+    vertices: np.ndarray, faces: np.ndarray, *, image_size: int = 128, extent: float | None = None
+) -> np.ndarray:
     """Render meshes sharing ``faces`` from the isometric view.
 
     Parameters
@@ -99,7 +101,9 @@ def render_isometric(vertices: np.ndarray, faces: np.ndarray, *, image_size: int
     extent = float(np.linalg.norm(batch, axis=-1).max()) if extent is None else float(extent)
     scale = 0.95 * (image_size / 2.0) / extent
     out = np.empty((batch.shape[0], image_size, image_size, 3), np.uint8)
-    _rasterize(batch, np.ascontiguousarray(faces, dtype=np.int64), scale, LIGHT, ALBEDO, AMBIENT, BACKGROUND, out)
+    _rasterize(
+        batch, np.ascontiguousarray(faces, dtype=np.int64), scale, LIGHT, ALBEDO, AMBIENT, BACKGROUND, out
+    )
     return out[0] if single else out
 
 

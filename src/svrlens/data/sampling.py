@@ -7,7 +7,9 @@ import numpy as np
 from .mesh import triangle_areas
 
 
-def sample_surface(vertices: np.ndarray, faces: np.ndarray, n_points: int, rng: np.random.Generator) -> np.ndarray:
+def sample_surface(
+    vertices: np.ndarray, faces: np.ndarray, n_points: int, rng: np.random.Generator
+) -> np.ndarray:
     """``n_points`` points uniform over the surface area of one mesh.
 
     A triangle is drawn with probability proportional to its area, then a point uniform in it

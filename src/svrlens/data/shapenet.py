@@ -26,10 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from svrlens.errors import InputError
-
-from .dataset import Dataset
 from svrlens.io import read_image
 
+from .dataset import Dataset
 from .folder import raw_cloud, resample
 
 
@@ -40,17 +39,40 @@ def _finish(root, samples, splits, categories, n_points, seed, layout) -> Datase
     images = [read_image(image) for _, _, image, _ in samples]
     for (name, _, path, _), image in zip(samples, images):
         if image.shape != images[0].shape:
-            raise InputError(f"expected every image to be {images[0].shape[1]}x{images[0].shape[0]}, found {image.shape[1]}x{image.shape[0]}", path)
+            raise InputError(
+                f"expected every image to be {images[0].shape[1]}x{images[0].shape[0]}, found {image.shape[1]}x{image.shape[0]}",
+                path,
+            )
     clouds, resampled = [], 0
     for k, (_, _, _, cloud_path) in enumerate(samples):
-        cloud, changed = resample(raw_cloud(cloud_path, np.random.default_rng([seed, k]), n_points), n_points, np.random.default_rng([seed, k, 1]))
+        cloud, changed = resample(
+            raw_cloud(cloud_path, np.random.default_rng([seed, k]), n_points),
+            n_points,
+            np.random.default_rng([seed, k, 1]),
+        )
         clouds.append(cloud)
         resampled += changed
     if resampled:
-        warnings.warn(f"{resampled} of {len(samples)} clouds resampled to {n_points} points (seed {seed})", stacklevel=3)
+        warnings.warn(
+            f"{resampled} of {len(samples)} clouds resampled to {n_points} points (seed {seed})", stacklevel=3
+        )
     labels = np.asarray([categories.index(category) for _, category, _, _ in samples], np.int64)
-    manifest = {"generator": f"adapter/{layout}", "names": [name for name, _, _, _ in samples], "categories": categories, "parameters": {"n_points": n_points, "seed": seed}, "seed": seed}
-    return Dataset(np.stack(images), np.stack(clouds), None, labels, {k: np.asarray(v, np.int64) for k, v in splits.items()}, manifest, Path(root))
+    manifest = {
+        "generator": f"adapter/{layout}",
+        "names": [name for name, _, _, _ in samples],
+        "categories": categories,
+        "parameters": {"n_points": n_points, "seed": seed},
+        "seed": seed,
+    }
+    return Dataset(
+        np.stack(images),
+        np.stack(clouds),
+        None,
+        labels,
+        {k: np.asarray(v, np.int64) for k, v in splits.items()},
+        manifest,
+        Path(root),
+    )
 
 
 def _lines(path: Path) -> list[str]:
@@ -59,7 +81,9 @@ def _lines(path: Path) -> list[str]:
     return [line.strip() for line in path.read_text().splitlines() if line.strip()]
 
 
-def load_what3d(root, *, renderings=None, views=range(5), categories=None, max_models=None, n_points=1024, seed=0) -> Dataset:
+def load_what3d(
+    root, *, renderings=None, views=range(5), categories=None, max_models=None, n_points=1024, seed=0
+) -> Dataset:
     """What3D's data folder (see the module docstring) as a :class:`Dataset`."""
     root = Path(root)
     renderings = Path(renderings) if renderings else root / "renderings"
@@ -86,7 +110,9 @@ def load_what3d(root, *, renderings=None, views=range(5), categories=None, max_m
 def load_onet(root, *, view=0, categories=None, max_models=None, n_points=1024, seed=0) -> Dataset:
     """Occupancy Networks' ShapeNet folder (see the module docstring), one image per model."""
     root = Path(root)
-    chosen = sorted(p.name for p in root.iterdir() if p.is_dir() and (categories is None or p.name in categories))
+    chosen = sorted(
+        p.name for p in root.iterdir() if p.is_dir() and (categories is None or p.name in categories)
+    )
     samples, splits = [], {"train": [], "val": [], "test": []}
     for category in chosen:
         for split in splits:
@@ -105,19 +131,27 @@ def load_onet(root, *, view=0, categories=None, max_models=None, n_points=1024, 
     return _finish(root, samples, splits, chosen, n_points, seed, "Occupancy Networks")
 
 
-def load_r2n2(renderings, points, *, view=0, split_file=None, categories=None, max_models=None, n_points=1024, seed=0) -> Dataset:
+def load_r2n2(
+    renderings, points, *, view=0, split_file=None, categories=None, max_models=None, n_points=1024, seed=0
+) -> Dataset:
     """3D-R2N2 renderings with ShapeNetCore point clouds (see the module docstring)."""
     renderings, points = Path(renderings), Path(points)
-    chosen = sorted(p.name for p in renderings.iterdir() if p.is_dir() and (categories is None or p.name in categories))
+    chosen = sorted(
+        p.name for p in renderings.iterdir() if p.is_dir() and (categories is None or p.name in categories)
+    )
     samples = []
     for category in chosen:
         for model_dir in sorted(p for p in (renderings / category).iterdir() if p.is_dir())[:max_models]:
             image = model_dir / "rendering" / f"{view:02d}.png"
-            clouds = sorted((points / category / model_dir.name).glob("*.npy")) + sorted((points / category / model_dir.name).glob("*.ply"))
+            clouds = sorted((points / category / model_dir.name).glob("*.npy")) + sorted(
+                (points / category / model_dir.name).glob("*.ply")
+            )
             if not image.is_file():
                 raise InputError("missing rendering", image)
             if not clouds:
-                raise InputError("no point cloud (*.npy or *.ply) for this model", points / category / model_dir.name)
+                raise InputError(
+                    "no point cloud (*.npy or *.ply) for this model", points / category / model_dir.name
+                )
             samples.append((f"{category}/{model_dir.name}/{view}", category, image, clouds[0]))
     everything = list(range(len(samples)))
     splits = {"train": everything, "test": everything}

@@ -26,7 +26,12 @@ import numpy as np
 from .dataset import Dataset, save_dataset
 
 N_SETS = 7
-FAMILY_BASE = {"1.1": "cube-sphere", "1.2": "cube-sphere", "2.1": "cube-pyramid-sphere", "2.2": "cube-pyramid-sphere"}
+FAMILY_BASE = {
+    "1.1": "cube-sphere",
+    "1.2": "cube-sphere",
+    "2.1": "cube-pyramid-sphere",
+    "2.2": "cube-pyramid-sphere",
+}
 
 
 def _design(family: str):
@@ -37,7 +42,9 @@ def _design(family: str):
     if family == "1.2":
         return np.array([[1.0, 0.0], [0.0, 1.0]]), 10, np.linspace(0.0, 0.5, N_SETS), True
     if family == "2.1":
-        centres = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8], [1 / 3, 1 / 3, 1 / 3], [0.45, 0.1, 0.45]])
+        centres = np.array(
+            [[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8], [1 / 3, 1 / 3, 1 / 3], [0.45, 0.1, 0.45]]
+        )
         return centres, 20, np.linspace(0.0, 0.3, N_SETS), False
     if family == "2.2":
         return np.eye(3), 10, np.linspace(0.0, 2 / 3, N_SETS), True
@@ -73,7 +80,9 @@ def draw_indices(morph: np.ndarray, train: np.ndarray, family: str, n: int):
     if not 1 <= n <= N_SETS:
         raise ValueError(f"set number: expected 1…{N_SETS}, found {n}")
     if per_cluster * len(centres) > len(train):
-        raise ValueError(f"base training split: expected ≥ {per_cluster * len(centres)} shapes, found {len(train)}")
+        raise ValueError(
+            f"base training split: expected ≥ {per_cluster * len(centres)} shapes, found {len(train)}"
+        )
     free = np.ones(len(train), bool)
     chosen, cluster = [], []
     for c, centre in enumerate(centres):
@@ -92,25 +101,52 @@ def subsample(base: Dataset, family: str, n: int):
     centres, per_cluster, spreads, end_targets = _design(family)
     if base.morph is None or base.morph.shape[1] != centres.shape[1]:
         found = None if base.morph is None else base.morph.shape[1]
-        raise ValueError(f"base dataset: family {family} needs morph weights over {centres.shape[1]} base shapes, found {found}")
+        raise ValueError(
+            f"base dataset: family {family} needs morph weights over {centres.shape[1]} base shapes, found {found}"
+        )
     morph = np.asarray(base.morph)
     train, cluster = draw_indices(morph, np.asarray(base.splits["train"]), family, n)
     val, test = np.asarray(base.splits["val"]), np.asarray(base.splits["test"])
     order = np.concatenate([train, val, test])
     points = np.asarray(base.points[order]).copy()
-    labels = np.concatenate([cluster, np.asarray(base.labels[val]) if base.labels is not None else -np.ones(len(val), np.int64), np.asarray(base.labels[test]) if base.labels is not None else -np.ones(len(test), np.int64)])
-    record = {"family": family, "set": f"{family}.{n}", "centres": centres.tolist(), "spread": float(spreads[n - 1]), "samples_per_cluster": per_cluster, "base_indices": order.tolist(), "train_clusters": cluster.tolist()}
+    labels = np.concatenate(
+        [
+            cluster,
+            np.asarray(base.labels[val]) if base.labels is not None else -np.ones(len(val), np.int64),
+            np.asarray(base.labels[test]) if base.labels is not None else -np.ones(len(test), np.int64),
+        ]
+    )
+    record = {
+        "family": family,
+        "set": f"{family}.{n}",
+        "centres": centres.tolist(),
+        "spread": float(spreads[n - 1]),
+        "samples_per_cluster": per_cluster,
+        "base_indices": order.tolist(),
+        "train_clusters": cluster.tolist(),
+    }
     if end_targets:
         # The cloud of the base shape itself (the lattice/morph point nearest the corner), shared by the cluster.
         ends = [int(np.argmin(np.linalg.norm(morph - centre, axis=1))) for centre in centres]
         points[: len(train)] = np.asarray(base.points)[np.asarray(ends)[cluster]]
         record["end_shape_indices"] = ends
-    arrays = {"images": np.asarray(base.images[order]), "points": points, "morph": morph[order], "labels": labels}
-    splits = {"train": np.arange(len(train)), "val": len(train) + np.arange(len(val)), "test": len(train) + len(val) + np.arange(len(test))}
+    arrays = {
+        "images": np.asarray(base.images[order]),
+        "points": points,
+        "morph": morph[order],
+        "labels": labels,
+    }
+    splits = {
+        "train": np.arange(len(train)),
+        "val": len(train) + np.arange(len(val)),
+        "test": len(train) + len(val) + np.arange(len(test)),
+    }
     return arrays, splits, record
 
 
-def write_family(base: Dataset, family: str, out_dir, *, overwrite: bool = False, figure: bool = True) -> list:
+def write_family(
+    base: Dataset, family: str, out_dir, *, overwrite: bool = False, figure: bool = True
+) -> list:
     """Write the seven sets ``out_dir/<family>.1`` … ``<family>.7`` and, with ``figure``,
     ``out_dir/coverage-<family>.png`` (+ .svg) in the manner of fig. 3; returns the set paths."""
     from pathlib import Path
@@ -121,14 +157,30 @@ def write_family(base: Dataset, family: str, out_dir, *, overwrite: bool = False
     expected = FAMILY_BASE.get(family)
     generator = base.manifest.get("generator", "")
     if expected is not None and not generator.endswith(expected):
-        raise ValueError(f"family {family}: expected a {expected} base dataset, found generator {generator!r}")
+        raise ValueError(
+            f"family {family}: expected a {expected} base dataset, found generator {generator!r}"
+        )
     paths = []
     for n in range(1, N_SETS + 1):
         arrays, splits, record = subsample(base, family, n)
         path = Path(out_dir) / f"{family}.{n}"
-        save_dataset(path, arrays["images"], arrays["points"], morph=arrays["morph"], labels=arrays["labels"], splits=splits,
-                     generator=f"svrlens.data.subsample/{family}", parameters={"base": str(base.path), "base_manifest_seed": base.manifest.get("seed"), **record}, seed=base.manifest.get("seed"), overwrite=overwrite)
+        save_dataset(
+            path,
+            arrays["images"],
+            arrays["points"],
+            morph=arrays["morph"],
+            labels=arrays["labels"],
+            splits=splits,
+            generator=f"svrlens.data.subsample/{family}",
+            parameters={"base": str(base.path), "base_manifest_seed": base.manifest.get("seed"), **record},
+            seed=base.manifest.get("seed"),
+            overwrite=overwrite,
+        )
         paths.append(path)
     if figure:
-        coverage_figure({p.name: load_dataset(p, verify=False) for p in paths}, Path(out_dir) / f"coverage-{family}.png", title=f"training-set coverage of the subsampled sets {family}.n")
+        coverage_figure(
+            {p.name: load_dataset(p, verify=False) for p in paths},
+            Path(out_dir) / f"coverage-{family}.png",
+            title=f"training-set coverage of the subsampled sets {family}.n",
+        )
     return paths

@@ -66,9 +66,21 @@ class SynthConfig:
             raise ValueError(f"size: expected one of {SIZE_MODES}, found {self.size!r}")
         n_shapes = DEFAULT_SHAPES[self.family] if self.n_shapes is None else int(self.n_shapes)
         if n_shapes < 10 or self.n_points < 1 or not 8 <= self.image_size <= 1024:
-            raise ValueError(f"expected ≥ 10 shapes, ≥ 1 point and 8–1024 px, found {n_shapes}, {self.n_points}, {self.image_size}")
+            raise ValueError(
+                f"expected ≥ 10 shapes, ≥ 1 point and 8–1024 px, found {n_shapes}, {self.n_points}, {self.image_size}"
+            )
         resolution = self.mesh_resolution or (16 if self.image_size <= 128 else 32)
-        return SynthConfig(self.family, n_shapes, self.n_points, self.image_size, resolution, self.mode, self.size, self.sampling, self.seed)
+        return SynthConfig(
+            self.family,
+            n_shapes,
+            self.n_points,
+            self.image_size,
+            resolution,
+            self.mode,
+            self.size,
+            self.sampling,
+            self.seed,
+        )
 
 
 def morph_weights(family: str, n_shapes: int, seed: int) -> np.ndarray:
@@ -84,7 +96,10 @@ def morph_weights(family: str, n_shapes: int, seed: int) -> np.ndarray:
     level = 1
     while (level + 1) * (level + 2) // 2 < n_shapes:
         level += 1
-    lattice = np.array([(i, j, level - i - j) for i in range(level + 1) for j in range(level + 1 - i)], np.float64) / level
+    lattice = (
+        np.array([(i, j, level - i - j) for i in range(level + 1) for j in range(level + 1 - i)], np.float64)
+        / level
+    )
     keep = np.sort(np.random.default_rng([seed, 1]).choice(len(lattice), n_shapes, replace=False))
     return lattice[keep]
 
@@ -94,7 +109,11 @@ def random_splits(n_shapes: int, seed: int) -> dict:
     order = np.random.default_rng([seed, 2]).permutation(n_shapes)
     n_train = int(round(SPLIT_FRACTIONS["train"] * n_shapes))
     n_test = int(round(SPLIT_FRACTIONS["test"] * n_shapes))
-    return {"train": np.sort(order[:n_train]), "val": np.sort(order[n_train + n_test :]), "test": np.sort(order[n_train : n_train + n_test])}
+    return {
+        "train": np.sort(order[:n_train]),
+        "val": np.sort(order[n_train + n_test :]),
+        "test": np.sort(order[n_train : n_train + n_test]),
+    }
 
 
 class MorphFamily:
@@ -103,7 +122,9 @@ class MorphFamily:
     def __init__(self, config: SynthConfig):
         self.config = config.resolved()
         self.directions, self.faces = cube_grid_mesh(self.config.mesh_resolution)
-        self.base = base_vertices(FAMILIES[self.config.family], self.directions, size=self.config.size, mode=self.config.mode)  # (K, V, 3)
+        self.base = base_vertices(
+            FAMILIES[self.config.family], self.directions, size=self.config.size, mode=self.config.mode
+        )  # (K, V, 3)
         self.extent = float(np.linalg.norm(self.base, axis=-1).max())
 
     def vertices(self, weights: np.ndarray) -> np.ndarray:
@@ -118,11 +139,18 @@ class MorphFamily:
     def clouds(self, weights: np.ndarray, indices: np.ndarray) -> np.ndarray:
         """(B, P, 3) float32 clouds of the shapes with weights (B, K) and base indices (B,)."""
         vertices = self.vertices(weights)
-        return np.stack([sample_surface(v, self.faces, self.config.n_points, self.sampler(i)) for v, i in zip(vertices, indices)])
+        return np.stack(
+            [
+                sample_surface(v, self.faces, self.config.n_points, self.sampler(i))
+                for v, i in zip(vertices, indices)
+            ]
+        )
 
     def images(self, weights: np.ndarray) -> np.ndarray:
         """(B, H, W, 3) uint8 isometric renders, all at the family's common scale."""
-        return render_isometric(self.vertices(weights), self.faces, image_size=self.config.image_size, extent=self.extent)
+        return render_isometric(
+            self.vertices(weights), self.faces, image_size=self.config.image_size, extent=self.extent
+        )
 
 
 def generate(config: SynthConfig, *, progress: bool = True) -> Dataset:
@@ -139,8 +167,14 @@ def generate(config: SynthConfig, *, progress: bool = True) -> Dataset:
             points[index] = family.clouds(weights[index], index)
             bar.update(len(index))
     labels = weights.argmax(1).astype(np.int64)  # the nearest base shape
-    manifest = {"generator": f"svrlens.data.synth/{cfg.family}", "parameters": asdict(cfg) | {"base_shapes": list(FAMILIES[cfg.family])}, "seed": cfg.seed}
-    return Dataset(images, points, weights.astype(np.float32), labels, random_splits(cfg.n_shapes, cfg.seed), manifest)
+    manifest = {
+        "generator": f"svrlens.data.synth/{cfg.family}",
+        "parameters": asdict(cfg) | {"base_shapes": list(FAMILIES[cfg.family])},
+        "seed": cfg.seed,
+    }
+    return Dataset(
+        images, points, weights.astype(np.float32), labels, random_splits(cfg.n_shapes, cfg.seed), manifest
+    )
 
 
 def synthesize(config: SynthConfig, out, *, progress: bool = True, overwrite: bool = False):
@@ -153,13 +187,25 @@ def synthesize(config: SynthConfig, out, *, progress: bool = True, overwrite: bo
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
         raise InputError("already exists and is not empty (pass overwrite / --force to replace it)", out)
     data = generate(config, progress=progress)
-    return save_dataset(out, data.images, data.points, morph=data.morph, labels=data.labels, splits=data.splits, generator=data.manifest["generator"], parameters=data.manifest["parameters"], seed=data.manifest["seed"], overwrite=overwrite)
+    return save_dataset(
+        out,
+        data.images,
+        data.points,
+        morph=data.morph,
+        labels=data.labels,
+        splits=data.splits,
+        generator=data.manifest["generator"],
+        parameters=data.manifest["parameters"],
+        seed=data.manifest["seed"],
+        overwrite=overwrite,
+    )
 
 
 def export_meshes(config: SynthConfig, weights: np.ndarray, out_dir, *, file_format: str = "ply") -> list:
     """Write the meshes of the shapes with morph weights (B, K) as PLY/OBJ files via trimesh."""
-    import trimesh
     from pathlib import Path
+
+    import trimesh
 
     if file_format not in ("ply", "obj"):
         raise ValueError(f"format: expected 'ply' or 'obj', found {file_format!r}")

@@ -6,5 +6,19 @@ from .diagnosis import CASE_THRESHOLD, MEMORISATION_THRESHOLD, diagnose, format_
 from .metrics import per_sample_metrics, thresholds_for
 from .run import evaluate_run, load_predictions, run_diagnosis
 
-__all__ = ["CASE_THRESHOLD", "MEMORISATION_THRESHOLD", "cluster_medoids", "clustering", "compare_scores", "diagnose", "evaluate_run", "format_summary",
-           "load_predictions", "oracle_nn", "per_sample_metrics", "retrieval", "run_diagnosis", "thresholds_for"]
+__all__ = [
+    "CASE_THRESHOLD",
+    "MEMORISATION_THRESHOLD",
+    "cluster_medoids",
+    "clustering",
+    "compare_scores",
+    "diagnose",
+    "evaluate_run",
+    "format_summary",
+    "load_predictions",
+    "oracle_nn",
+    "per_sample_metrics",
+    "retrieval",
+    "run_diagnosis",
+    "thresholds_for",
+]

@@ -12,7 +12,9 @@ from svrlens.geometry import pairwise_chamfer, pairwise_l1
 from svrlens.tendency import AdaptiveAffinityPropagation, AffinityPropagation
 
 
-def oracle_nn(test_points, train_points, *, progress=False, distances=None, cache_dir=None) -> tuple[np.ndarray, np.ndarray]:
+def oracle_nn(
+    test_points, train_points, *, progress=False, distances=None, cache_dir=None
+) -> tuple[np.ndarray, np.ndarray]:
     """For each test shape, the training shape closest to its *ground truth* in Chamfer distance.
 
     Impossible in practice (it looks at the answer); the limit of any retrieval method (sec. 4.1).
@@ -25,7 +27,9 @@ def oracle_nn(test_points, train_points, *, progress=False, distances=None, cach
 
         distances = blocked_chamfer(test_points, train_points, cache_dir=cache_dir, progress=progress)
     if distances is None:
-        distances = pairwise_chamfer(np.asarray(test_points), np.asarray(train_points), progress=progress)  # (N_test, N_train)
+        distances = pairwise_chamfer(
+            np.asarray(test_points), np.asarray(train_points), progress=progress
+        )  # (N_test, N_train)
     index = distances.argmin(1)
     return index, distances[np.arange(len(index)), index]
 
@@ -44,7 +48,16 @@ def cluster_medoids(distances: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return np.asarray(medoids, np.int64)
 
 
-def clustering(test_images, train_images, train_points, *, n_clusters=None, shape_distances=None, shape_labels=None, random_state=0) -> dict:
+def clustering(
+    test_images,
+    train_images,
+    train_points,
+    *,
+    n_clusters=None,
+    shape_distances=None,
+    shape_labels=None,
+    random_state=0,
+) -> dict:
     """Recognition by construction: cluster the training shapes, classify the test image into a
     cluster by its nearest training image (ℓ1), predict the cluster's medoid shape.
 
@@ -57,12 +70,28 @@ def clustering(test_images, train_images, train_points, *, n_clusters=None, shap
     if shape_labels is not None and n_clusters is None:
         labels = np.asarray(shape_labels, np.int64)
         medoids = cluster_medoids(d, labels)
-        return {"index": medoids[labels[retrieval(test_images, train_images)]], "labels": labels, "medoids": medoids, "n_clusters": int(labels.max()) + 1}
+        return {
+            "index": medoids[labels[retrieval(test_images, train_images)]],
+            "labels": labels,
+            "medoids": medoids,
+            "n_clusters": int(labels.max()) + 1,
+        }
     model = AdaptiveAffinityPropagation(random_state=random_state).fit(d)
     labels = model.labels_
     if n_clusters is not None and len(model.scan_) and int(labels.max()) + 1 != n_clusters:
         step = min(model.scan_, key=lambda s: (abs(s.n_clusters - n_clusters), -(s.silhouette or -1)))
-        labels = AffinityPropagation(preference=step.preference, damping=max(step.damping, 0.5), random_state=random_state).fit(d).labels_
+        labels = (
+            AffinityPropagation(
+                preference=step.preference, damping=max(step.damping, 0.5), random_state=random_state
+            )
+            .fit(d)
+            .labels_
+        )
     medoids = cluster_medoids(d, labels)
     nearest_train_image = retrieval(test_images, train_images)
-    return {"index": medoids[labels[nearest_train_image]], "labels": labels, "medoids": medoids, "n_clusters": int(labels.max()) + 1}
+    return {
+        "index": medoids[labels[nearest_train_image]],
+        "labels": labels,
+        "medoids": medoids,
+        "n_clusters": int(labels.max()) + 1,
+    }

@@ -40,7 +40,9 @@ def fingerprint(a, b) -> str:
     return digest.hexdigest()
 
 
-def blocked_chamfer(a, b, *, cache_dir=None, block_rows: int = 256, device=None, progress: bool = False) -> np.ndarray:
+def blocked_chamfer(
+    a, b, *, cache_dir=None, block_rows: int = 256, device=None, progress: bool = False
+) -> np.ndarray:
     """The (Na, Nb) Chamfer matrix, computed in row blocks; resumable with ``cache_dir``."""
     ranges = block_ranges(len(a), block_rows)
     cache = None if cache_dir is None else Path(cache_dir)
@@ -50,7 +52,9 @@ def blocked_chamfer(a, b, *, cache_dir=None, block_rows: int = 256, device=None,
         record = cache / "cache.json"
         if record.exists():
             if json.loads(record.read_text()) != stamp:
-                raise InputError("holds blocks of other data or another block size; use another cache directory", cache)
+                raise InputError(
+                    "holds blocks of other data or another block size; use another cache directory", cache
+                )
         else:
             write_json(record, stamp)
     out = np.empty((len(a), len(b)), np.float64)

@@ -6,7 +6,9 @@ import numpy as np
 from scipy import stats
 
 
-def compare_scores(model, baseline, *, n_bootstrap: int = 2000, confidence: float = 0.95, random_state: int = 0) -> dict:
+def compare_scores(
+    model, baseline, *, n_bootstrap: int = 2000, confidence: float = 0.95, random_state: int = 0
+) -> dict:
     """Compare per-sample scores (e.g. F-scores) of a model and a baseline on the same test samples.
 
     Returns the means, ``mean_difference`` (model − baseline), its paired bootstrap interval
@@ -17,7 +19,9 @@ def compare_scores(model, baseline, *, n_bootstrap: int = 2000, confidence: floa
     a = np.asarray(model, np.float64)
     b = np.asarray(baseline, np.float64)
     if a.shape != b.shape or a.ndim != 1 or a.size == 0:
-        raise ValueError(f"scores: expected two non-empty 1-D arrays of the same length, found {a.shape} and {b.shape}")
+        raise ValueError(
+            f"scores: expected two non-empty 1-D arrays of the same length, found {a.shape} and {b.shape}"
+        )
     rng = np.random.default_rng(random_state)
     diff = a - b
     boot = np.array([diff[rng.integers(0, diff.size, diff.size)].mean() for _ in range(n_bootstrap)])

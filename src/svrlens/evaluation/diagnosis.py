@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from svrlens import __version__
-from svrlens.io import atomic_write
 from svrlens.geometry import pairwise_chamfer, pairwise_l1
+from svrlens.io import atomic_write
 from svrlens.tendency import bootstrap_interval, clustering_tendency, silhouette_score
 
 from .baselines import clustering, oracle_nn, retrieval
@@ -63,15 +63,38 @@ def _memorisation(gt_to_reference: np.ndarray, pred_to_reference: np.ndarray) ->
 def _summary_metrics(metrics: dict, random_state: int) -> dict:
     """Means over the test samples with seeded 95 % bootstrap intervals."""
     fscore = metrics["fscore"]
-    return {"chamfer": float(metrics["chamfer"].mean()), "fscore": [float(v) for v in fscore.mean(0)],
-            "chamfer_interval": list(bootstrap_interval(metrics["chamfer"], random_state=random_state)),
-            "fscore_interval": [list(bootstrap_interval(fscore[:, k], random_state=random_state)) for k in range(fscore.shape[1])]}
+    return {
+        "chamfer": float(metrics["chamfer"].mean()),
+        "fscore": [float(v) for v in fscore.mean(0)],
+        "chamfer_interval": list(bootstrap_interval(metrics["chamfer"], random_state=random_state)),
+        "fscore_interval": [
+            list(bootstrap_interval(fscore[:, k], random_state=random_state)) for k in range(fscore.shape[1])
+        ],
+    }
 
 
-def diagnose(train_images, train_points, test_images, test_points, predictions, *, thresholds=(0.01, 0.02, 0.05), relative=True,
-             case_threshold=CASE_THRESHOLD, memorisation_threshold=MEMORISATION_THRESHOLD, random_state=0, progress=False,
-             codewords=None, test_labels=None, train_order=None, test_order=None, figures_dir=None, cache_dir=None, chamfer_matrix=None,
-             save_matrices=False) -> dict:
+def diagnose(
+    train_images,
+    train_points,
+    test_images,
+    test_points,
+    predictions,
+    *,
+    thresholds=(0.01, 0.02, 0.05),
+    relative=True,
+    case_threshold=CASE_THRESHOLD,
+    memorisation_threshold=MEMORISATION_THRESHOLD,
+    random_state=0,
+    progress=False,
+    codewords=None,
+    test_labels=None,
+    train_order=None,
+    test_order=None,
+    figures_dir=None,
+    cache_dir=None,
+    chamfer_matrix=None,
+    save_matrices=False,
+) -> dict:
     """Diagnose predictions (N_test, P, 3) of a model trained on (train_images, train_points).
 
     Parameters
@@ -105,14 +128,20 @@ def diagnose(train_images, train_points, test_images, test_points, predictions, 
     test_points = np.asarray(test_points, np.float32)
     predictions = np.asarray(predictions, np.float32)
     if predictions.shape[0] != test_points.shape[0]:
-        raise ValueError(f"predictions: expected one per test sample ({test_points.shape[0]}), found {predictions.shape[0]}")
+        raise ValueError(
+            f"predictions: expected one per test sample ({test_points.shape[0]}), found {predictions.shape[0]}"
+        )
     if len(train_points) < 3 or len(test_points) < 3:
-        raise ValueError(f"expected ≥ 3 training and ≥ 3 test samples, found {len(train_points)} and {len(test_points)}")
+        raise ValueError(
+            f"expected ≥ 3 training and ≥ 3 test samples, found {len(train_points)} and {len(test_points)}"
+        )
 
     device = _device()
     if chamfer_matrix is None:
+
         def chamfer_matrix(a, b=None):
             return pairwise_chamfer(a, b, progress=progress, device=device)
+
     train_shapes = chamfer_matrix(train_points)
     train_image_distances = pairwise_l1(train_images)
     output_distances = chamfer_matrix(predictions)
@@ -124,28 +153,48 @@ def diagnose(train_images, train_points, test_images, test_points, predictions, 
     if cache_dir is not None:
         from .blocks import blocked_chamfer
 
-        truth_to_train = blocked_chamfer(test_points, train_points, cache_dir=cache_dir, progress=progress, device=device)
+        truth_to_train = blocked_chamfer(
+            test_points, train_points, cache_dir=cache_dir, progress=progress, device=device
+        )
     else:
         truth_to_train = chamfer_matrix(test_points, train_points)  # (N_test, N_train), reused below
     oracle_index, _ = oracle_nn(test_points, train_points, distances=truth_to_train)
-    cluster = clustering(test_images, train_images, train_points, shape_distances=train_shapes, shape_labels=tendencies["shape_tendency"]["labels"], random_state=random_state)
+    cluster = clustering(
+        test_images,
+        train_images,
+        train_points,
+        shape_distances=train_shapes,
+        shape_labels=tendencies["shape_tendency"]["labels"],
+        random_state=random_state,
+    )
     predicted = {
         "model": predictions,
         "oracle_nn": train_points[oracle_index],
         "retrieval": train_points[retrieval(test_images, train_images)],
         "clustering": train_points[cluster["index"]],
     }
-    metrics = {name: per_sample_metrics(points, test_points, thresholds=thresholds, relative=relative) for name, points in predicted.items()}
+    metrics = {
+        name: per_sample_metrics(points, test_points, thresholds=thresholds, relative=relative)
+        for name, points in predicted.items()
+    }
     comparisons = {
-        name: {"fscore": compare_scores(metrics["model"]["fscore"][:, 0], metrics[name]["fscore"][:, 0], random_state=random_state),
-               "chamfer": compare_scores(metrics["model"]["chamfer"], metrics[name]["chamfer"], random_state=random_state)}
+        name: {
+            "fscore": compare_scores(
+                metrics["model"]["fscore"][:, 0], metrics[name]["fscore"][:, 0], random_state=random_state
+            ),
+            "chamfer": compare_scores(
+                metrics["model"]["chamfer"], metrics[name]["chamfer"], random_state=random_state
+            ),
+        }
         for name in ("oracle_nn", "retrieval", "clustering")
     }
 
     medoid_points = train_points[cluster["medoids"]]
     memorisation = {
         "nearest_training_shape": _memorisation(truth_to_train, chamfer_matrix(predictions, train_points)),
-        "nearest_medoid": _memorisation(pairwise_chamfer(test_points, medoid_points), pairwise_chamfer(predictions, medoid_points)),
+        "nearest_medoid": _memorisation(
+            pairwise_chamfer(test_points, medoid_points), pairwise_chamfer(predictions, medoid_points)
+        ),
     }
 
     shapes_clustered = tendencies["shape_tendency"]["score"] >= case_threshold
@@ -171,16 +220,35 @@ def diagnose(train_images, train_points, test_images, test_points, predictions, 
         **{name: _summary_metrics(m, random_state) for name, m in metrics.items()},
         "comparisons": comparisons,
         "clustering_baseline": {"n_clusters": cluster["n_clusters"], "medoids": cluster["medoids"].tolist()},
-        "memorisation": {k: {"mean": float(np.nanmean(v)), "median": float(np.nanmedian(v)), "undefined": int(np.isnan(v).sum())} for k, v in memorisation.items()},
+        "memorisation": {
+            k: {
+                "mean": float(np.nanmean(v)),
+                "median": float(np.nanmedian(v)),
+                "undefined": int(np.isnan(v).sum()),
+            }
+            for k, v in memorisation.items()
+        },
         "per_sample": {
             "model_chamfer": metrics["model"]["chamfer"].tolist(),
             "model_fscore": metrics["model"]["fscore"][:, 0].tolist(),
             "oracle_nn_index": oracle_index.tolist(),
-            "memorisation": [None if np.isnan(v) else float(v) for v in memorisation["nearest_training_shape"]],
+            "memorisation": [
+                None if np.isnan(v) else float(v) for v in memorisation["nearest_training_shape"]
+            ],
         },
-        "conventions": metrics["model"]["conventions"] | {"case_threshold": case_threshold, "memorisation_threshold": memorisation_threshold, "tendency": "mean silhouette (eq. 10), clusters from adaptive affinity propagation"},
-        "provenance": {"svrlens_version": __version__, "random_state": random_state, "predictions_sha256": hashlib.sha256(predictions.tobytes()).hexdigest(),
-                       "n_train": int(len(train_points)), "n_test": int(len(test_points))},
+        "conventions": metrics["model"]["conventions"]
+        | {
+            "case_threshold": case_threshold,
+            "memorisation_threshold": memorisation_threshold,
+            "tendency": "mean silhouette (eq. 10), clusters from adaptive affinity propagation",
+        },
+        "provenance": {
+            "svrlens_version": __version__,
+            "random_state": random_state,
+            "predictions_sha256": hashlib.sha256(predictions.tobytes()).hexdigest(),
+            "n_train": int(len(train_points)),
+            "n_test": int(len(test_points)),
+        },
     }
     if codewords is not None:
         result["codewords"] = _codeword_analysis(np.asarray(codewords, np.float64), test_labels, random_state)
@@ -188,18 +256,46 @@ def diagnose(train_images, train_points, test_images, test_points, predictions, 
         from . import figures
 
         out = Path(figures_dir)
-        order = {"training images (ℓ1)": train_order, "training shapes (Chamfer)": train_order, "test predictions (Chamfer)": test_order}
-        matrices = {"training images (ℓ1)": train_image_distances, "training shapes (Chamfer)": train_shapes, "test predictions (Chamfer)": output_distances}
+        order = {
+            "training images (ℓ1)": train_order,
+            "training shapes (Chamfer)": train_order,
+            "test predictions (Chamfer)": test_order,
+        }
+        matrices = {
+            "training images (ℓ1)": train_image_distances,
+            "training shapes (Chamfer)": train_shapes,
+            "test predictions (Chamfer)": output_distances,
+        }
         figures.distance_matrices_figure(matrices, out / "distance_matrices.png", order=order)
         if save_matrices:
             ordered = [m if o is None else m[np.ix_(o, o)] for m, o in zip(matrices.values(), order.values())]
-            atomic_write(out.parent / "matrices.npz", lambda handle: np.savez_compressed(handle, train_images=ordered[0].astype(np.float32), train_shapes=ordered[1].astype(np.float32), predictions=ordered[2].astype(np.float32)))
-        label = f"{thresholds[0] if np.ndim(thresholds) else thresholds:g}" + (" of the box side" if relative else "")
+            atomic_write(
+                out.parent / "matrices.npz",
+                lambda handle: np.savez_compressed(
+                    handle,
+                    train_images=ordered[0].astype(np.float32),
+                    train_shapes=ordered[1].astype(np.float32),
+                    predictions=ordered[2].astype(np.float32),
+                ),
+            )
+        label = f"{thresholds[0] if np.ndim(thresholds) else thresholds:g}" + (
+            " of the box side" if relative else ""
+        )
         figures.scores_figure(metrics, out / "scores.png", threshold_label=label)
         figures.tendency_figure({"this data": result}, out / "tendencies.png")
-        figures.qualitative_figure(test_images, {"prediction": predictions, "ground truth": test_points, "Oracle-NN": predicted["oracle_nn"]}, out / "qualitative.png", seed=random_state)
+        figures.qualitative_figure(
+            test_images,
+            {"prediction": predictions, "ground truth": test_points, "Oracle-NN": predicted["oracle_nn"]},
+            out / "qualitative.png",
+            seed=random_state,
+        )
         if codewords is not None:
-            figures.tsne_figure(np.asarray(result["codewords"]["tsne"]), test_labels, out / "tsne.png", title="t-SNE of test codewords" + ("" if test_labels is None else " (colour: label)"))
+            figures.tsne_figure(
+                np.asarray(result["codewords"]["tsne"]),
+                test_labels,
+                out / "tsne.png",
+                title="t-SNE of test codewords" + ("" if test_labels is None else " (colour: label)"),
+            )
         result["figures"] = sorted(p.name for p in out.glob("*.png"))
     return result
 
@@ -210,7 +306,9 @@ def _codeword_analysis(codewords: np.ndarray, labels, random_state: int) -> dict
     from sklearn.manifold import TSNE
 
     n = len(codewords)
-    embedding = TSNE(n_components=2, perplexity=float(min(30, max(2, (n - 1) // 3))), init="pca", random_state=random_state).fit_transform(codewords)
+    embedding = TSNE(
+        n_components=2, perplexity=float(min(30, max(2, (n - 1) // 3))), init="pca", random_state=random_state
+    ).fit_transform(codewords)
     out = {"tsne": embedding.tolist(), "silhouette_by_label": None}
     if labels is not None and 2 <= len(np.unique(labels)) <= n - 1:
         d = cdist(codewords, codewords)
@@ -222,8 +320,13 @@ def _codeword_analysis(codewords: np.ndarray, labels, random_state: int) -> dict
 def format_summary(result: dict) -> str:
     """A one-screen text summary with the verdict first."""
     t = "\n".join(f"  - {line}" for line in result["evidence"])
-    rows = "\n".join(f"  {name:12s} Chamfer {result[name]['chamfer']:.4f}   F-score {result[name]['fscore'][0]:.3f}" for name in ("model", "oracle_nn", "retrieval", "clustering"))
+    rows = "\n".join(
+        f"  {name:12s} Chamfer {result[name]['chamfer']:.4f}   F-score {result[name]['fscore'][0]:.3f}"
+        for name in ("model", "oracle_nn", "retrieval", "clustering")
+    )
     thr = result["conventions"]
     unit = "of the bounding-box side" if thr["thresholds_relative"] else "absolute"
-    return (f"verdict: {result['verdict'].upper()} (Case {result['case']})\n{t}\n\n{rows}\n"
-            f"  (Chamfer: {thr['chamfer']}; F-score at {thr['thresholds'][0]:g} {unit})")
+    return (
+        f"verdict: {result['verdict'].upper()} (Case {result['case']})\n{t}\n\n{rows}\n"
+        f"  (Chamfer: {thr['chamfer']}; F-score at {thr['thresholds'][0]:g} {unit})"
+    )

@@ -24,12 +24,23 @@ def tendency_figure(points: dict, out, *, rows: dict | None = None) -> Path:
     rows = rows or {"": points}
     fig, axes = plt.subplots(len(rows), 2, figsize=(8, 3.6 * len(rows)), sharey=True, squeeze=False)
     for row, (row_title, row_points) in zip(axes, rows.items()):
-        for ax, key, label in ((row[0], "image_tendency", "training images (ℓ1)"), (row[1], "shape_tendency", "training shapes (Chamfer)")):
+        for ax, key, label in (
+            (row[0], "image_tendency", "training images (ℓ1)"),
+            (row[1], "shape_tendency", "training shapes (Chamfer)"),
+        ):
             for name, result in row_points.items():
                 x, y = result[key], result["output_tendency"]
-                ax.errorbar(x["score"], y["score"], xerr=[[x["score"] - x["interval"][0]], [x["interval"][1] - x["score"]]],
-                            yerr=[[y["score"] - y["interval"][0]], [y["interval"][1] - y["score"]]], fmt="o", capsize=2)
-                ax.annotate(name, (x["score"], y["score"]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+                ax.errorbar(
+                    x["score"],
+                    y["score"],
+                    xerr=[[x["score"] - x["interval"][0]], [x["interval"][1] - x["score"]]],
+                    yerr=[[y["score"] - y["interval"][0]], [y["interval"][1] - y["score"]]],
+                    fmt="o",
+                    capsize=2,
+                )
+                ax.annotate(
+                    name, (x["score"], y["score"]), fontsize=7, xytext=(3, 3), textcoords="offset points"
+                )
             ax.set_xlabel(f"tendency of {label}")
             ax.set_xlim(-0.05, 1.05)
             ax.set_ylim(-0.05, 1.05)
@@ -80,7 +91,9 @@ def _cloud(ax, points, extent):
     points = np.asarray(points, np.float64)
     depth = points @ VIEW
     order = np.argsort(depth)
-    ax.scatter((points @ SCREEN_RIGHT)[order], (points @ SCREEN_UP)[order], c=depth[order], s=0.6, cmap="viridis")
+    ax.scatter(
+        (points @ SCREEN_RIGHT)[order], (points @ SCREEN_UP)[order], c=depth[order], s=0.6, cmap="viridis"
+    )
     ax.set_xlim(-extent, extent)
     ax.set_ylim(-extent, extent)
 
@@ -90,7 +103,9 @@ def qualitative_figure(images, columns: dict, out, *, count: int = 6, seed: int 
     plt = pyplot()
     count = min(count, len(images))
     rows = np.sort(np.random.default_rng(seed).choice(len(images), count, replace=False))
-    fig, axes = plt.subplots(count, 1 + len(columns), figsize=(1.7 * (1 + len(columns)), 1.7 * count), squeeze=False)
+    fig, axes = plt.subplots(
+        count, 1 + len(columns), figsize=(1.7 * (1 + len(columns)), 1.7 * count), squeeze=False
+    )
     extent = 1.1 * max(float(np.abs(np.asarray(c)[rows]).max()) for c in columns.values())
     for r, index in enumerate(rows):
         axes[r, 0].imshow(images[index])

@@ -19,7 +19,9 @@ def thresholds_for(ground_truth: np.ndarray, thresholds, relative: bool) -> np.n
     return np.broadcast_to(t, (len(ground_truth), len(t))).copy()
 
 
-def per_sample_metrics(predictions, ground_truth, *, thresholds=(0.01, 0.02, 0.05), relative=True, batch_size=256) -> dict:
+def per_sample_metrics(
+    predictions, ground_truth, *, thresholds=(0.01, 0.02, 0.05), relative=True, batch_size=256
+) -> dict:
     """Chamfer (eq. 2) and F-score (eqs. 3–5) of each prediction against its ground truth.
 
     Returns ``chamfer`` (N,), ``fscore`` / ``precision`` / ``recall`` (N, T) and ``conventions``
@@ -28,7 +30,9 @@ def per_sample_metrics(predictions, ground_truth, *, thresholds=(0.01, 0.02, 0.0
     pred = np.asarray(predictions, np.float32)
     gt = np.asarray(ground_truth, np.float32)
     if pred.shape[0] != gt.shape[0]:
-        raise ValueError(f"predictions and ground truth: expected the same number of samples, found {pred.shape[0]} and {gt.shape[0]}")
+        raise ValueError(
+            f"predictions and ground truth: expected the same number of samples, found {pred.shape[0]} and {gt.shape[0]}"
+        )
     absolute = thresholds_for(gt, thresholds, relative)
     chamfer = np.empty(len(gt))
     precision = np.empty(absolute.shape)
@@ -48,9 +52,17 @@ def per_sample_metrics(predictions, ground_truth, *, thresholds=(0.01, 0.02, 0.0
         "fscore": "eqs. 3-5, unsquared nearest-neighbour distances, strict <, prediction = precision side",
         "thresholds": list(np.atleast_1d(thresholds).astype(float)),
         "thresholds_relative": bool(relative),
-        "threshold_meaning": "fraction of each ground truth's bounding-box side" if relative else "absolute distance",
+        "threshold_meaning": "fraction of each ground truth's bounding-box side"
+        if relative
+        else "absolute distance",
         "points_predicted": int(pred.shape[1]),
         "points_ground_truth": int(gt.shape[1]),
         "normalisation": "none (coordinates as given)",
     }
-    return {"chamfer": chamfer, "fscore": f, "precision": precision, "recall": recall, "conventions": conventions}
+    return {
+        "chamfer": chamfer,
+        "fscore": f,
+        "precision": precision,
+        "recall": recall,
+        "conventions": conventions,
+    }

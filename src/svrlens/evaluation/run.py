@@ -24,7 +24,10 @@ def _prediction_folder(path: Path, test_names) -> np.ndarray:
     if test_names is None:
         raise InputError("a folder of predictions needs a test set with names (a user folder)", path)
     # Names may be nested ("cat/model/view" for What3D: its predictions mirror points/).
-    files = {n: next((path / f"{n}{s}" for s in SHAPE_SUFFIXES if (path / f"{n}{s}").is_file()), None) for n in test_names}
+    files = {
+        n: next((path / f"{n}{s}" for s in SHAPE_SUFFIXES if (path / f"{n}{s}").is_file()), None)
+        for n in test_names
+    }
     missing = [n for n in test_names if files[n] is None]
     if missing:
         raise InputError(f"no prediction for {len(missing)} test samples (first: {missing[0]!r})", path)
@@ -32,11 +35,15 @@ def _prediction_folder(path: Path, test_names) -> np.ndarray:
     size = len(clouds[0])
     resized = [resample(c, size, np.random.default_rng([1, k])) for k, c in enumerate(clouds)]
     if any(flag for _, flag in resized):
-        warnings.warn(f"{sum(flag for _, flag in resized)} predicted clouds resampled to {size} points", stacklevel=3)
+        warnings.warn(
+            f"{sum(flag for _, flag in resized)} predicted clouds resampled to {size} points", stacklevel=3
+        )
     return np.stack([c for c, _ in resized])
 
 
-def load_predictions(path, n_test: int, test_indices: np.ndarray, *, test_names=None, with_codewords: bool = False):
+def load_predictions(
+    path, n_test: int, test_indices: np.ndarray, *, test_names=None, with_codewords: bool = False
+):
     """Predicted points (N_test, P, 3) in the test split's order, from
 
     - a PRED.npz: ``points``, optional ``codewords``, and ``indices`` (into the dataset) or
@@ -64,13 +71,19 @@ def load_predictions(path, n_test: int, test_indices: np.ndarray, *, test_names=
     if not np.isfinite(points).all():
         raise InputError("points contain NaN or inf", path)
     codewords = arrays.get("codewords")
-    if codewords is not None and (codewords.ndim != 2 or len(codewords) != len(points) or not np.isfinite(codewords).all()):
-        raise InputError(f"expected finite codewords (N, D) with N = {len(points)}, found {codewords.shape}", path)
+    if codewords is not None and (
+        codewords.ndim != 2 or len(codewords) != len(points) or not np.isfinite(codewords).all()
+    ):
+        raise InputError(
+            f"expected finite codewords (N, D) with N = {len(points)}, found {codewords.shape}", path
+        )
     if "names" in arrays and test_names is not None:
         position = {str(n): k for k, n in enumerate(arrays["names"])}
         missing = [n for n in test_names if n not in position]
         if missing:
-            raise InputError(f"no prediction named {missing[0]!r} ({len(missing)} test samples unmatched)", path)
+            raise InputError(
+                f"no prediction named {missing[0]!r} ({len(missing)} test samples unmatched)", path
+            )
         take = [position[n] for n in test_names]
         points = points[take]
         codewords = None if codewords is None else codewords[take]
@@ -78,7 +91,9 @@ def load_predictions(path, n_test: int, test_indices: np.ndarray, *, test_names=
         position = {int(i): k for k, i in enumerate(arrays["indices"])}
         missing = [int(i) for i in test_indices if int(i) not in position]
         if missing:
-            raise InputError(f"no prediction for {len(missing)} test samples (first: index {missing[0]})", path)
+            raise InputError(
+                f"no prediction for {len(missing)} test samples (first: index {missing[0]})", path
+            )
         take = [position[int(i)] for i in test_indices]
         points = points[take]
         codewords = None if codewords is None else codewords[take]
@@ -88,7 +103,9 @@ def load_predictions(path, n_test: int, test_indices: np.ndarray, *, test_names=
     return (points, codewords) if with_codewords else points
 
 
-def run_diagnosis(train_dataset, predictions, *, test_dataset=None, out_dir=None, random_state=0, progress=False, **options) -> dict:
+def run_diagnosis(
+    train_dataset, predictions, *, test_dataset=None, out_dir=None, random_state=0, progress=False, **options
+) -> dict:
     """Diagnose predictions for the test split of ``test_dataset`` (default: ``train_dataset``),
     against the training split of ``train_dataset``; write ``diagnosis.json`` and ``summary.txt``."""
     train = open_dataset(train_dataset)
@@ -99,16 +116,36 @@ def run_diagnosis(train_dataset, predictions, *, test_dataset=None, out_dir=None
     test_part = test.subset("test")
     names = test.manifest.get("names")
     test_names = None if names is None else [names[i] for i in test_index]
-    points, codewords = load_predictions(predictions, len(test_index), test_index, test_names=test_names, with_codewords=True)
+    points, codewords = load_predictions(
+        predictions, len(test_index), test_index, test_names=test_names, with_codewords=True
+    )
+
     def order(part):  # by morph weights (synthetic data), else by label, else as stored
         if part.morph is not None:
             return np.lexsort(np.asarray(part.morph).T[::-1])
         return None if part.labels is None else np.argsort(np.asarray(part.labels), kind="stable")
 
-    result = diagnose(np.asarray(train_part.images), np.asarray(train_part.points), np.asarray(test_part.images), np.asarray(test_part.points), points,
-                      random_state=random_state, progress=progress, codewords=codewords, test_labels=None if test_part.labels is None else np.asarray(test_part.labels),
-                      train_order=order(train_part), test_order=order(test_part), figures_dir=None if out_dir is None else Path(out_dir) / "figures", **options)
-    result["provenance"] |= {"train_dataset": str(train.path), "train_sha256": train.manifest.get("sha256"), "test_dataset": str(test.path), "predictions": str(predictions)}
+    result = diagnose(
+        np.asarray(train_part.images),
+        np.asarray(train_part.points),
+        np.asarray(test_part.images),
+        np.asarray(test_part.points),
+        points,
+        random_state=random_state,
+        progress=progress,
+        codewords=codewords,
+        test_labels=None if test_part.labels is None else np.asarray(test_part.labels),
+        train_order=order(train_part),
+        test_order=order(test_part),
+        figures_dir=None if out_dir is None else Path(out_dir) / "figures",
+        **options,
+    )
+    result["provenance"] |= {
+        "train_dataset": str(train.path),
+        "train_sha256": train.manifest.get("sha256"),
+        "test_dataset": str(test.path),
+        "predictions": str(predictions),
+    }
     if out_dir is not None:
         out = Path(out_dir)
         write_json(out / "diagnosis.json", result)
@@ -123,4 +160,10 @@ def evaluate_run(run_dir, *, out_dir=None, progress=False, **options) -> dict:
     if not record.is_file():
         raise InputError("not a svrlens run directory (dataset.json is missing)", run)
     dataset = json.loads(record.read_text())["path"]
-    return run_diagnosis(dataset, run / "predictions" / "test.npz", out_dir=out_dir or run / "diagnosis", progress=progress, **options)
+    return run_diagnosis(
+        dataset,
+        run / "predictions" / "test.npz",
+        out_dir=out_dir or run / "diagnosis",
+        progress=progress,
+        **options,
+    )

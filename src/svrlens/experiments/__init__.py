@@ -2,8 +2,34 @@
 
 from .executors import ProcessExecutor, RayExecutor, SerialExecutor, local_executor
 from .runs import execute_run, prepare_data
-from .spec import PRESETS, EvaluationConfig, ExperimentSpec, FamilyStudy, LabelStudy, RunSpec, load_spec, preset_spec
+from .spec import (
+    PRESETS,
+    EvaluationConfig,
+    ExperimentSpec,
+    FamilyStudy,
+    LabelStudy,
+    RunSpec,
+    load_spec,
+    preset_spec,
+)
 from .sweep import RESULTS, check_paper_result, reproduce
 
-__all__ = ["PRESETS", "RESULTS", "EvaluationConfig", "ExperimentSpec", "FamilyStudy", "LabelStudy", "ProcessExecutor", "RayExecutor", "RunSpec",
-           "SerialExecutor", "check_paper_result", "execute_run", "load_spec", "local_executor", "prepare_data", "preset_spec", "reproduce"]
+__all__ = [
+    "PRESETS",
+    "RESULTS",
+    "EvaluationConfig",
+    "ExperimentSpec",
+    "FamilyStudy",
+    "LabelStudy",
+    "ProcessExecutor",
+    "RayExecutor",
+    "RunSpec",
+    "SerialExecutor",
+    "check_paper_result",
+    "execute_run",
+    "load_spec",
+    "local_executor",
+    "prepare_data",
+    "preset_spec",
+    "reproduce",
+]

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+
 from svrlens.data import MorphFamily, SynthConfig
 from svrlens.geometry import pairwise_chamfer
 from svrlens.tendency import clustering_tendency
@@ -31,7 +32,9 @@ class DemoRow:
     pairs_per_second: float
 
 
-def run_demo(n_shapes: int = 200, n_points: int = 1024, seed: int = 0, progress: bool = True) -> list[DemoRow]:
+def run_demo(
+    n_shapes: int = 200, n_points: int = 1024, seed: int = 0, progress: bool = True
+) -> list[DemoRow]:
     """Measure the clustering tendency of a clustered and a continuous set of shapes.
 
     Returns one :class:`DemoRow` per set with the tendency (mean silhouette over the Chamfer
@@ -53,7 +56,17 @@ def run_demo(n_shapes: int = 200, n_points: int = 1024, seed: int = 0, progress:
         distances = pairwise_chamfer(clouds, progress=progress)
         seconds = time.perf_counter() - start
         tendency = clustering_tendency(distances, random_state=seed)
-        rows.append(DemoRow(name, n_shapes, tendency.n_clusters, tendency.score, tendency.interval, seconds, n_shapes * (n_shapes - 1) / 2 / seconds))
+        rows.append(
+            DemoRow(
+                name,
+                n_shapes,
+                tendency.n_clusters,
+                tendency.score,
+                tendency.interval,
+                seconds,
+                n_shapes * (n_shapes - 1) / 2 / seconds,
+            )
+        )
     return rows
 
 
@@ -62,6 +75,10 @@ def format_demo_table(rows: list[DemoRow]) -> str:
     lines = [header, "-" * len(header)]
     for row in rows:
         interval = f"[{row.interval[0]:.3f}, {row.interval[1]:.3f}]"
-        lines.append(f"{row.name:28s} {row.n_shapes:5d} {row.n_clusters:3d} {row.tendency:9.3f} {interval:>16s} {row.seconds:14.2f}s {row.pairs_per_second:9.0f}")
-    lines.append("tendency: mean silhouette (eq. 10) over the Chamfer matrix, clusters from adaptive affinity propagation")
+        lines.append(
+            f"{row.name:28s} {row.n_shapes:5d} {row.n_clusters:3d} {row.tendency:9.3f} {interval:>16s} {row.seconds:14.2f}s {row.pairs_per_second:9.0f}"
+        )
+    lines.append(
+        "tendency: mean silhouette (eq. 10) over the Chamfer matrix, clusters from adaptive affinity propagation"
+    )
     return "\n".join(lines)

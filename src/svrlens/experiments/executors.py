@@ -89,7 +89,14 @@ class _EpochBar(tqdm):
     (workers train without bars of their own; on a cluster this needs the shared ``--out``)."""
 
     def __init__(self, out, runs: list[RunSpec], *, progress: bool, desc: str):
-        super().__init__(total=sum(run.train.epochs for run in runs), disable=not progress, desc=desc, unit="epoch", leave=False, dynamic_ncols=True)
+        super().__init__(
+            total=sum(run.train.epochs for run in runs),
+            disable=not progress,
+            desc=desc,
+            unit="epoch",
+            leave=False,
+            dynamic_ncols=True,
+        )
         self.out, self.runs = out, runs
 
     def refresh_from_logs(self) -> None:
@@ -131,7 +138,12 @@ class ProcessExecutor:
         if not runs:
             return
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(self.jobs, len(runs)), mp_context=context, initializer=_set_threads, initargs=(self.threads,)) as pool:
+        with ProcessPoolExecutor(
+            max_workers=min(self.jobs, len(runs)),
+            mp_context=context,
+            initializer=_set_threads,
+            initargs=(self.threads,),
+        ) as pool:
             pending = {pool.submit(_process_task, run, str(Path(out).resolve())) for run in runs}
             with _EpochBar(out, runs, progress=progress, desc=f"epochs, {self.jobs} runs at once") as epochs:
                 try:
@@ -180,7 +192,9 @@ def ray_chamfer_matrix(block_pairs: int, block_rows: int = 256):
             return pairwise_chamfer(a, b)
         a_ref = ray.put(np.ascontiguousarray(a, np.float32))
         b_ref = a_ref if b is None else ray.put(np.ascontiguousarray(b, np.float32))
-        rows = ray.get([block.remote(a_ref, b_ref, start, stop) for start, stop in block_ranges(len(a), block_rows)])
+        rows = ray.get(
+            [block.remote(a_ref, b_ref, start, stop) for start, stop in block_ranges(len(a), block_rows)]
+        )
         out = np.concatenate(rows)
         if b is None:  # the same guarantees as pairwise_chamfer(a): exactly symmetric, zero diagonal
             out = (out + out.T) / 2
@@ -213,26 +227,49 @@ class RayExecutor:
 
     name = "ray"
 
-    def __init__(self, *, address: str | None = None, num_cpus: int | None = None, cpus_per_run: int = 1, block_pairs: int = 4_000_000):
+    def __init__(
+        self,
+        *,
+        address: str | None = None,
+        num_cpus: int | None = None,
+        cpus_per_run: int = 1,
+        block_pairs: int = 4_000_000,
+    ):
         if cpus_per_run < 1 or block_pairs < 0:
-            raise ValueError(f"expected cpus_per_run ≥ 1 and block_pairs ≥ 0, found {cpus_per_run} and {block_pairs}")
+            raise ValueError(
+                f"expected cpus_per_run ≥ 1 and block_pairs ≥ 0, found {cpus_per_run} and {block_pairs}"
+            )
         self.address = address or os.environ.get("RAY_ADDRESS")
         self.num_cpus = num_cpus
         self.cpus_per_run = cpus_per_run
         self.block_pairs = block_pairs
 
     def describe(self) -> dict:
-        return {"executor": self.name, "address": self.address or "local", "threads_per_run": self.cpus_per_run, "block_pairs": self.block_pairs}
+        return {
+            "executor": self.name,
+            "address": self.address or "local",
+            "threads_per_run": self.cpus_per_run,
+            "block_pairs": self.block_pairs,
+        }
 
     def run(self, runs: list[RunSpec], out, *, progress: bool = True) -> Iterator[dict]:
         ray = _import_ray()
         started_here = not ray.is_initialized()
         if started_here:
-            ray.init(address=self.address, num_cpus=None if self.address else self.num_cpus, include_dashboard=False, log_to_driver=False, configure_logging=False)
+            ray.init(
+                address=self.address,
+                num_cpus=None if self.address else self.num_cpus,
+                include_dashboard=False,
+                log_to_driver=False,
+                configure_logging=False,
+            )
         try:
             gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
             task = ray.remote(_ray_task).options(num_cpus=self.cpus_per_run, num_gpus=gpus)
-            pending = [task.remote(run, str(Path(out).resolve()), self.block_pairs, self.cpus_per_run) for run in runs]
+            pending = [
+                task.remote(run, str(Path(out).resolve()), self.block_pairs, self.cpus_per_run)
+                for run in runs
+            ]
             with _EpochBar(out, runs, progress=progress, desc="epochs (Ray)") as epochs:
                 while pending:
                     done, pending = ray.wait(pending, num_returns=1, timeout=2.0)

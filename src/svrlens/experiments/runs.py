@@ -56,7 +56,17 @@ def prepare_data(out, run: RunSpec, *, progress: bool = False) -> Path:
 
     def write_base(path):
         data = generate(run.base, progress=progress)
-        save_dataset(path, data.images, data.points, morph=data.morph, labels=data.labels, splits=data.splits, generator=data.manifest["generator"], parameters=data.manifest["parameters"], seed=data.manifest["seed"])
+        save_dataset(
+            path,
+            data.images,
+            data.points,
+            morph=data.morph,
+            labels=data.labels,
+            splits=data.splits,
+            generator=data.manifest["generator"],
+            parameters=data.manifest["parameters"],
+            seed=data.manifest["seed"],
+        )
 
     _publish(base_path, write_base)
     if run.family is None:
@@ -65,8 +75,17 @@ def prepare_data(out, run: RunSpec, *, progress: bool = False) -> Path:
     def write_set(path):
         base = load_dataset(base_path)
         arrays, splits, record = subsample(base, run.family, run.n)
-        save_dataset(path, arrays["images"], arrays["points"], morph=arrays["morph"], labels=arrays["labels"], splits=splits,
-                     generator=f"svrlens.data.subsample/{run.family}", parameters={"base": str(base_path), **record}, seed=base.manifest.get("seed"))
+        save_dataset(
+            path,
+            arrays["images"],
+            arrays["points"],
+            morph=arrays["morph"],
+            labels=arrays["labels"],
+            splits=splits,
+            generator=f"svrlens.data.subsample/{run.family}",
+            parameters={"base": str(base_path), **record},
+            seed=base.manifest.get("seed"),
+        )
 
     return _publish(root / f"{run.family}.{run.n}", write_set)
 
@@ -111,13 +130,31 @@ def execute_run(run: RunSpec, out, *, progress: bool = False, chamfer_matrix=Non
     run_dir = Path(out) / "runs" / run.directory
     write_json(run_dir / "spec.json", run.to_dict() | {"key": run.key})
     dataset_path = prepare_data(out, run, progress=progress)
-    trained = train(run.train, dataset_path, run_dir / "train", progress=progress, label=f"{run.name} (seed {run.train.seed})")
+    trained = train(
+        run.train,
+        dataset_path,
+        run_dir / "train",
+        progress=progress,
+        label=f"{run.name} (seed {run.train.seed})",
+    )
     evaluation = run.evaluation
-    diagnosis = run_diagnosis(dataset_path, trained.predictions, out_dir=run_dir / "diagnosis", random_state=run.train.seed, progress=False,
-                              thresholds=evaluation.thresholds, relative=evaluation.relative, case_threshold=evaluation.case_threshold,
-                              memorisation_threshold=evaluation.memorisation_threshold, chamfer_matrix=chamfer_matrix, save_matrices=True)
+    diagnosis = run_diagnosis(
+        dataset_path,
+        trained.predictions,
+        out_dir=run_dir / "diagnosis",
+        random_state=run.train.seed,
+        progress=False,
+        thresholds=evaluation.thresholds,
+        relative=evaluation.relative,
+        case_threshold=evaluation.case_threshold,
+        memorisation_threshold=evaluation.memorisation_threshold,
+        chamfer_matrix=chamfer_matrix,
+        save_matrices=True,
+    )
     data = load_dataset(dataset_path, verify=False)
-    train_morph = None if data.morph is None else np.asarray(data.morph[np.asarray(data.splits["train"])], np.float64)
+    train_morph = (
+        None if data.morph is None else np.asarray(data.morph[np.asarray(data.splits["train"])], np.float64)
+    )
     record = {
         "key": run.key,
         "name": run.name,
@@ -130,11 +167,19 @@ def execute_run(run: RunSpec, out, *, progress: bool = False, chamfer_matrix=Non
         "dataset": str(dataset_path),
         "dataset_sha256": data.manifest.get("sha256"),
         **diagnosis_record(diagnosis),
-        "training": {"best_epoch": trained.best_epoch, "best_val_chamfer": trained.best_val_chamfer, "epochs": trained.epochs,
-                     "seconds": trained.seconds, "device": str(resolve_device(run.train.device)), "threads": torch.get_num_threads()},
+        "training": {
+            "best_epoch": trained.best_epoch,
+            "best_val_chamfer": trained.best_val_chamfer,
+            "epochs": trained.epochs,
+            "seconds": trained.seconds,
+            "device": str(resolve_device(run.train.device)),
+            "threads": torch.get_num_threads(),
+        },
         # Coverage of the training set in morph space (fig. 3): weights of the base shapes.
         "train_morph": None if train_morph is None else train_morph.round(5).tolist(),
-        "train_clusters": None if data.labels is None or run.family is None else np.asarray(data.labels[np.asarray(data.splits["train"])]).tolist(),
+        "train_clusters": None
+        if data.labels is None or run.family is None
+        else np.asarray(data.labels[np.asarray(data.splits["train"])]).tolist(),
         "seconds": time.perf_counter() - started,
     }
     write_json(run_dir / RESULT, record)
@@ -147,9 +192,14 @@ def diagnosis_record(diagnosis: dict) -> dict:
         "case": diagnosis["case"],
         "verdict": diagnosis["verdict"],
         "evidence": diagnosis["evidence"],
-        **{k: {f: diagnosis[k][f] for f in ("score", "interval", "n_clusters", "confidence", "method")} for k in ("image_tendency", "shape_tendency", "output_tendency")},
+        **{
+            k: {f: diagnosis[k][f] for f in ("score", "interval", "n_clusters", "confidence", "method")}
+            for k in ("image_tendency", "shape_tendency", "output_tendency")
+        },
         **{k: diagnosis[k] for k in ("model", "oracle_nn", "retrieval", "clustering")},
-        "memorisation": diagnosis["memorisation"]["nearest_training_shape"]["median"],  # robust: see diagnose()
+        "memorisation": diagnosis["memorisation"]["nearest_training_shape"][
+            "median"
+        ],  # robust: see diagnose()
         "codeword_silhouette_by_label": (diagnosis.get("codewords") or {}).get("silhouette_by_label"),
         "conventions": diagnosis["conventions"],
     }

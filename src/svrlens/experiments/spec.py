@@ -45,7 +45,9 @@ class EvaluationConfig:
 
     def validate(self) -> "EvaluationConfig":
         if not self.thresholds or any(not t > 0 for t in self.thresholds):
-            raise ValueError(f"evaluation.thresholds: expected positive numbers, found {list(self.thresholds)}")
+            raise ValueError(
+                f"evaluation.thresholds: expected positive numbers, found {list(self.thresholds)}"
+            )
         if not 0 < self.case_threshold <= 1:
             raise ValueError(f"evaluation.case_threshold: expected (0, 1], found {self.case_threshold}")
         return self
@@ -94,17 +96,27 @@ class ExperimentSpec:
                 raise ValueError(f"bases: key {key!r} holds a {config.family!r} config")
         for study in self.studies:
             if study.family not in FAMILY_BASE:
-                raise ValueError(f"study family: expected one of {sorted(FAMILY_BASE)}, found {study.family!r}")
+                raise ValueError(
+                    f"study family: expected one of {sorted(FAMILY_BASE)}, found {study.family!r}"
+                )
             if FAMILY_BASE[study.family] not in self.bases:
-                raise ValueError(f"study {study.family}: needs base {FAMILY_BASE[study.family]!r}, the spec has {sorted(self.bases)}")
+                raise ValueError(
+                    f"study {study.family}: needs base {FAMILY_BASE[study.family]!r}, the spec has {sorted(self.bases)}"
+                )
             if not study.sets or any(not 1 <= n <= N_SETS for n in study.sets):
-                raise ValueError(f"study {study.family}: expected sets within 1…{N_SETS}, found {list(study.sets)}")
+                raise ValueError(
+                    f"study {study.family}: expected sets within 1…{N_SETS}, found {list(study.sets)}"
+                )
             study.train.validate()
         if self.label_study is not None:
             if self.label_study.base not in self.bases:
-                raise ValueError(f"label_study.base: expected one of {sorted(self.bases)}, found {self.label_study.base!r}")
+                raise ValueError(
+                    f"label_study.base: expected one of {sorted(self.bases)}, found {self.label_study.base!r}"
+                )
             if any(mode not in LABEL_MODES for mode in self.label_study.modes):
-                raise ValueError(f"label_study.modes: expected a subset of {LABEL_MODES}, found {list(self.label_study.modes)}")
+                raise ValueError(
+                    f"label_study.modes: expected a subset of {LABEL_MODES}, found {list(self.label_study.modes)}"
+                )
             self.label_study.train.validate()
         self.evaluation.validate()
         return self
@@ -116,12 +128,30 @@ class ExperimentSpec:
             base = self.bases[FAMILY_BASE[study.family]]
             for n in study.sets:
                 for seed in self.seeds:
-                    out.append(RunSpec(f"{study.family}.{n}", base, study.family, n, replace(study.train, seed=seed), self.evaluation))
+                    out.append(
+                        RunSpec(
+                            f"{study.family}.{n}",
+                            base,
+                            study.family,
+                            n,
+                            replace(study.train, seed=seed),
+                            self.evaluation,
+                        )
+                    )
         if self.label_study is not None:
             base = self.bases[self.label_study.base]
             for mode in self.label_study.modes:
                 for seed in self.seeds:
-                    out.append(RunSpec(f"labels-{mode}", base, None, 0, replace(self.label_study.train, labels=mode, seed=seed), self.evaluation))
+                    out.append(
+                        RunSpec(
+                            f"labels-{mode}",
+                            base,
+                            None,
+                            0,
+                            replace(self.label_study.train, labels=mode, seed=seed),
+                            self.evaluation,
+                        )
+                    )
         return out
 
     def to_dict(self) -> dict:
@@ -129,8 +159,16 @@ class ExperimentSpec:
             "version": SPEC_VERSION,
             "name": self.name,
             "bases": {k: asdict(v) for k, v in self.bases.items()},
-            "studies": [{"family": s.family, "sets": list(s.sets), "train": s.train.to_dict()} for s in self.studies],
-            "label_study": None if self.label_study is None else {"base": self.label_study.base, "modes": list(self.label_study.modes), "train": self.label_study.train.to_dict()},
+            "studies": [
+                {"family": s.family, "sets": list(s.sets), "train": s.train.to_dict()} for s in self.studies
+            ],
+            "label_study": None
+            if self.label_study is None
+            else {
+                "base": self.label_study.base,
+                "modes": list(self.label_study.modes),
+                "train": self.label_study.train.to_dict(),
+            },
             "evaluation": asdict(self.evaluation) | {"thresholds": list(self.evaluation.thresholds)},
             "seeds": list(self.seeds),
         }
@@ -143,24 +181,52 @@ class ExperimentSpec:
             raise ValueError(f"spec version: expected {SPEC_VERSION}, found {data.get('version')!r}")
         bases = {}
         for key, value in _mapping(data.get("bases"), "bases").items():
-            bases[key] = SynthConfig(**_known(_mapping(value, f"bases.{key}"), {f.name for f in fields(SynthConfig)}, f"bases.{key}"))
+            bases[key] = SynthConfig(
+                **_known(
+                    _mapping(value, f"bases.{key}"), {f.name for f in fields(SynthConfig)}, f"bases.{key}"
+                )
+            )
         studies = []
         for k, value in enumerate(data.get("studies") or []):
             value = _known(_mapping(value, f"studies[{k}]"), {"family", "sets", "train"}, f"studies[{k}]")
             sets = value.get("sets", list(range(1, N_SETS + 1)))
-            if not isinstance(sets, list) or not all(isinstance(n, int) and not isinstance(n, bool) for n in sets):
+            if not isinstance(sets, list) or not all(
+                isinstance(n, int) and not isinstance(n, bool) for n in sets
+            ):
                 raise ValueError(f"studies[{k}].sets: expected a list of integers, found {sets!r}")
-            studies.append(FamilyStudy(str(value.get("family")), _train_config(value.get("train", {}), f"studies[{k}].train"), tuple(sets)))
+            studies.append(
+                FamilyStudy(
+                    str(value.get("family")),
+                    _train_config(value.get("train", {}), f"studies[{k}].train"),
+                    tuple(sets),
+                )
+            )
         label_study = None
         if data.get("label_study") is not None:
-            value = _known(_mapping(data["label_study"], "label_study"), {"base", "modes", "train"}, "label_study")
-            label_study = LabelStudy(str(value.get("base")), _train_config(value.get("train", {}), "label_study.train"), tuple(value.get("modes", LABEL_MODES)))
-        evaluation = EvaluationConfig(**_known(_mapping(data.get("evaluation", {}), "evaluation"), {f.name for f in fields(EvaluationConfig)}, "evaluation"))
+            value = _known(
+                _mapping(data["label_study"], "label_study"), {"base", "modes", "train"}, "label_study"
+            )
+            label_study = LabelStudy(
+                str(value.get("base")),
+                _train_config(value.get("train", {}), "label_study.train"),
+                tuple(value.get("modes", LABEL_MODES)),
+            )
+        evaluation = EvaluationConfig(
+            **_known(
+                _mapping(data.get("evaluation", {}), "evaluation"),
+                {f.name for f in fields(EvaluationConfig)},
+                "evaluation",
+            )
+        )
         evaluation.thresholds = tuple(evaluation.thresholds)
         seeds = data.get("seeds", [0])
-        if not isinstance(seeds, list) or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+        if not isinstance(seeds, list) or not all(
+            isinstance(s, int) and not isinstance(s, bool) for s in seeds
+        ):
             raise ValueError(f"seeds: expected a list of integers, found {seeds!r}")
-        return cls(str(data.get("name", "custom")), bases, tuple(studies), label_study, evaluation, tuple(seeds)).validate()
+        return cls(
+            str(data.get("name", "custom")), bases, tuple(studies), label_study, evaluation, tuple(seeds)
+        ).validate()
 
 
 def _mapping(value, where: str) -> dict:
@@ -178,7 +244,11 @@ def _known(value: dict, allowed: set, where: str) -> dict:
 
 def _train_config(value, where: str) -> TrainConfig:
     value = _known(_mapping(value, where), {f.name for f in fields(TrainConfig)}, where)
-    _known(_mapping(value.get("model", {}), f"{where}.model"), {f.name for f in fields(ModelConfig)}, f"{where}.model")
+    _known(
+        _mapping(value.get("model", {}), f"{where}.model"),
+        {f.name for f in fields(ModelConfig)},
+        f"{where}.model",
+    )
     try:
         return TrainConfig.from_dict(value).validate()
     except TypeError as error:  # a wrongly typed value deep inside
@@ -198,8 +268,14 @@ class RunSpec:
     evaluation: EvaluationConfig
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "base": asdict(self.base.resolved()), "family": self.family, "n": self.n, "train": self.train.to_dict(),
-                "evaluation": asdict(self.evaluation) | {"thresholds": list(self.evaluation.thresholds)}}
+        return {
+            "name": self.name,
+            "base": asdict(self.base.resolved()),
+            "family": self.family,
+            "n": self.n,
+            "train": self.train.to_dict(),
+            "evaluation": asdict(self.evaluation) | {"thresholds": list(self.evaluation.thresholds)},
+        }
 
     @property
     def key(self) -> str:
@@ -253,12 +329,16 @@ def _full() -> ExperimentSpec:
     return replace(
         paper,
         name="full",
-        bases=paper.bases | {"cube-pyramid-sphere": SynthConfig(family="cube-pyramid-sphere", image_size=128, seed=0)},
-        studies=paper.studies + (
+        bases=paper.bases
+        | {"cube-pyramid-sphere": SynthConfig(family="cube-pyramid-sphere", image_size=128, seed=0)},
+        studies=paper.studies
+        + (
             FamilyStudy("2.1", TrainConfig(epochs=1500, val_every=10, model=_PAPER_MODEL)),
             FamilyStudy("2.2", TrainConfig(epochs=2000, val_every=20, model=_PAPER_MODEL)),
         ),
-        label_study=LabelStudy("cube-pyramid-sphere", TrainConfig(epochs=100, val_every=5, model=_PAPER_MODEL)),
+        label_study=LabelStudy(
+            "cube-pyramid-sphere", TrainConfig(epochs=100, val_every=5, model=_PAPER_MODEL)
+        ),
         seeds=(0, 1, 2),
     )
 

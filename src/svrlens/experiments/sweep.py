@@ -59,21 +59,38 @@ def reproduce(spec: ExperimentSpec, out, *, executor=None, progress: bool = True
 
     records = {run.key: finished(out, run) for run in runs}
     todo = [run for run in runs if records[run.key] is None]
-    with tqdm(total=len(runs), initial=len(runs) - len(todo), disable=not progress, desc=f"sweep {spec.name}", unit="run", dynamic_ncols=True) as bar:
+    with tqdm(
+        total=len(runs),
+        initial=len(runs) - len(todo),
+        disable=not progress,
+        desc=f"sweep {spec.name}",
+        unit="run",
+        dynamic_ncols=True,
+    ) as bar:
         for record in executor.run(todo, out, progress=progress):
             records[record["key"]] = record
-            bar.set_postfix_str(f"{record['name']}: {record['verdict']}, output tendency {record['output_tendency']['score']:.2f}")
+            bar.set_postfix_str(
+                f"{record['name']}: {record['verdict']}, output tendency {record['output_tendency']['score']:.2f}"
+            )
             bar.update(1)
 
     ordered = [records[run.key] for run in runs]
-    datasets = {name: aggregate(group) for name, group in _group(r for r in ordered if r["family"] is not None).items()}
-    label_study = {name.removeprefix("labels-"): aggregate(group) for name, group in _group(r for r in ordered if r["family"] is None).items()}
+    datasets = {
+        name: aggregate(group)
+        for name, group in _group(r for r in ordered if r["family"] is not None).items()
+    }
+    label_study = {
+        name.removeprefix("labels-"): aggregate(group)
+        for name, group in _group(r for r in ordered if r["family"] is None).items()
+    }
     results = {
         "spec": spec.to_dict(),
         "datasets": datasets,
         "label_study": label_study or None,
         "checks": check_paper_result(datasets),
-        "provenance": provenance(executor, ordered, started, time.perf_counter() - clock, skipped=len(runs) - len(todo)),
+        "provenance": provenance(
+            executor, ordered, started, time.perf_counter() - clock, skipped=len(runs) - len(todo)
+        ),
     }
     write_json(out / RESULTS, results)
     return results
@@ -98,24 +115,53 @@ def aggregate(records: list[dict]) -> dict:
     deviation across seeds (the error bars of the full preset); case and verdict by majority.
     """
     first = records[0]
-    entry = {"family": first["family"], "n": first["n"], "seeds": [r["seed"] for r in records], "runs": [r["run"] for r in records], "diagnosis_dirs": [r["diagnosis_dir"] for r in records],
-             "dataset_sha256": first["dataset_sha256"], "train_morph": first.get("train_morph"), "train_clusters": first.get("train_clusters"),
-             "conventions": first["conventions"], "training_seconds": float(sum(r["training"]["seconds"] for r in records))}
+    entry = {
+        "family": first["family"],
+        "n": first["n"],
+        "seeds": [r["seed"] for r in records],
+        "runs": [r["run"] for r in records],
+        "diagnosis_dirs": [r["diagnosis_dir"] for r in records],
+        "dataset_sha256": first["dataset_sha256"],
+        "train_morph": first.get("train_morph"),
+        "train_clusters": first.get("train_clusters"),
+        "conventions": first["conventions"],
+        "training_seconds": float(sum(r["training"]["seconds"] for r in records)),
+    }
     for key in _TENDENCIES:
         scores = np.array([r[key]["score"] for r in records])
-        entry[key] = {"score": float(scores.mean()), "interval": np.mean([r[key]["interval"] for r in records], 0).tolist(),
-                      "n_clusters": [r[key]["n_clusters"] for r in records] if len(records) > 1 else first[key]["n_clusters"],
-                      "seed_std": float(scores.std(ddof=1)) if len(records) > 1 else None}
+        entry[key] = {
+            "score": float(scores.mean()),
+            "interval": np.mean([r[key]["interval"] for r in records], 0).tolist(),
+            "n_clusters": [r[key]["n_clusters"] for r in records]
+            if len(records) > 1
+            else first[key]["n_clusters"],
+            "seed_std": float(scores.std(ddof=1)) if len(records) > 1 else None,
+        }
     for key in _METRICS:
-        entry[key] = {"chamfer": float(np.mean([r[key]["chamfer"] for r in records])),
-                      "chamfer_interval": np.mean([r[key]["chamfer_interval"] for r in records], 0).tolist(),
-                      "fscore": np.mean([r[key]["fscore"] for r in records], 0).tolist(),
-                      "fscore_interval": np.mean([r[key]["fscore_interval"] for r in records], 0).tolist()}
-    entry["memorisation"] = float(np.nanmean([np.nan if r["memorisation"] is None else r["memorisation"] for r in records]))
-    entry["codeword_silhouette_by_label"] = first.get("codeword_silhouette_by_label") if len(records) == 1 else _mean_or_none([r.get("codeword_silhouette_by_label") for r in records])
+        entry[key] = {
+            "chamfer": float(np.mean([r[key]["chamfer"] for r in records])),
+            "chamfer_interval": np.mean([r[key]["chamfer_interval"] for r in records], 0).tolist(),
+            "fscore": np.mean([r[key]["fscore"] for r in records], 0).tolist(),
+            "fscore_interval": np.mean([r[key]["fscore_interval"] for r in records], 0).tolist(),
+        }
+    entry["memorisation"] = float(
+        np.nanmean([np.nan if r["memorisation"] is None else r["memorisation"] for r in records])
+    )
+    entry["codeword_silhouette_by_label"] = (
+        first.get("codeword_silhouette_by_label")
+        if len(records) == 1
+        else _mean_or_none([r.get("codeword_silhouette_by_label") for r in records])
+    )
     entry["case"] = _majority([r["case"] for r in records])
     entry["verdict"] = _majority([r["verdict"] for r in records])
-    entry["evidence"] = first["evidence"] if len(records) == 1 else [f"seed {r['seed']}: {r['verdict']}, output tendency {r['output_tendency']['score']:.3f}" for r in records]
+    entry["evidence"] = (
+        first["evidence"]
+        if len(records) == 1
+        else [
+            f"seed {r['seed']}: {r['verdict']}, output tendency {r['output_tendency']['score']:.3f}"
+            for r in records
+        ]
+    )
     return entry
 
 
@@ -147,16 +193,26 @@ def check_paper_result(datasets: dict) -> dict:
     if len(twos) >= 3:
         rho, pvalue = spearmanr([n for n, _, _ in twos], [v["output_tendency"]["score"] for _, _, v in twos])
         rho = 0.0 if np.isnan(rho) else float(rho)
-        checks["rising_1.2"] = {"spearman_rho": rho, "p_value": None if np.isnan(pvalue) else float(pvalue), "threshold": SPEARMAN_THRESHOLD, "passed": rho >= SPEARMAN_THRESHOLD,
-                                "output_tendency": {k: v["output_tendency"]["score"] for _, k, v in twos}}
+        checks["rising_1.2"] = {
+            "spearman_rho": rho,
+            "p_value": None if np.isnan(pvalue) else float(pvalue),
+            "threshold": SPEARMAN_THRESHOLD,
+            "passed": rho >= SPEARMAN_THRESHOLD,
+            "output_tendency": {k: v["output_tendency"]["score"] for _, k, v in twos},
+        }
     else:
         checks["rising_1.2"] = None
     if ones and twos:
         _, low_name, low = min(twos, key=lambda item: item[2]["output_tendency"]["score"])
         ceiling = low["output_tendency"]["interval"][1]
         above = [k for _, k, v in ones if v["output_tendency"]["interval"][0] > ceiling]
-        checks["flat_1.1"] = {"lowest_1.2": low_name, "ceiling": ceiling, "above": above, "passed": not above,
-                              "output_tendency": {k: v["output_tendency"]["score"] for _, k, v in ones}}
+        checks["flat_1.1"] = {
+            "lowest_1.2": low_name,
+            "ceiling": ceiling,
+            "above": above,
+            "passed": not above,
+            "output_tendency": {k: v["output_tendency"]["score"] for _, k, v in ones},
+        }
     else:
         checks["flat_1.1"] = None
     made = [c for c in checks.values() if c is not None]
@@ -168,10 +224,17 @@ def _git_commit() -> str | None:
     """The commit of the svrlens checkout in use (with ``-dirty`` if modified), if it is one."""
     source = Path(__file__).resolve().parent
     try:
-        commit = subprocess.run(["git", "-C", str(source), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        commit = subprocess.run(
+            ["git", "-C", str(source), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10
+        )
         if commit.returncode != 0:
             return None
-        dirty = subprocess.run(["git", "-C", str(source), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(
+            ["git", "-C", str(source), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         return commit.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return None
@@ -192,8 +255,15 @@ def hardware() -> dict:
     except OSError:
         pass
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    return {"platform": platform.platform(), "python": platform.python_version(), "cpu": cpu, "cpu_count": os.cpu_count(), "gpu": gpu,
-            "torch": torch.__version__, "numpy": np.__version__}
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "gpu": gpu,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+    }
 
 
 def provenance(executor, records: list[dict], started, wall_seconds: float, *, skipped: int) -> dict:
@@ -203,7 +273,9 @@ def provenance(executor, records: list[dict], started, wall_seconds: float, *, s
         "git_commit": _git_commit(),
         "started": started.isoformat(timespec="seconds"),
         "wall_seconds": wall_seconds,
-        "run_seconds": float(sum(r["seconds"] for r in records)),  # compute of all runs, including earlier invocations
+        "run_seconds": float(
+            sum(r["seconds"] for r in records)
+        ),  # compute of all runs, including earlier invocations
         "runs": len(records),
         "runs_skipped": skipped,
         "seeds": sorted({r["seed"] for r in records}),
@@ -219,12 +291,33 @@ def write_diagnosis_results(diagnosis: dict, out, *, name: str = "your data") ->
     from .runs import diagnosis_record
 
     provenance_in = diagnosis.get("provenance", {})
-    record = {"key": None, "name": name, "family": None, "n": 0, "seed": provenance_in.get("random_state", 0), "run": ".", "diagnosis_dir": ".",
-              "dataset_sha256": provenance_in.get("train_sha256"), "training": {"seconds": 0.0}, "train_morph": None, "train_clusters": None,
-              "seconds": 0.0, **diagnosis_record(diagnosis)}
-    results = {"spec": None, "datasets": {name: aggregate([record])}, "label_study": None, "checks": None,
-               "provenance": {"svrlens_version": __version__, "git_commit": _git_commit(), **{k: v for k, v in provenance_in.items() if k != "svrlens_version"},
-                              "hardware": hardware()}}
+    record = {
+        "key": None,
+        "name": name,
+        "family": None,
+        "n": 0,
+        "seed": provenance_in.get("random_state", 0),
+        "run": ".",
+        "diagnosis_dir": ".",
+        "dataset_sha256": provenance_in.get("train_sha256"),
+        "training": {"seconds": 0.0},
+        "train_morph": None,
+        "train_clusters": None,
+        "seconds": 0.0,
+        **diagnosis_record(diagnosis),
+    }
+    results = {
+        "spec": None,
+        "datasets": {name: aggregate([record])},
+        "label_study": None,
+        "checks": None,
+        "provenance": {
+            "svrlens_version": __version__,
+            "git_commit": _git_commit(),
+            **{k: v for k, v in provenance_in.items() if k != "svrlens_version"},
+            "hardware": hardware(),
+        },
+    }
     write_json(Path(out) / RESULTS, results)
     return results
 
@@ -236,19 +329,29 @@ def format_results(results: dict) -> str:
     for name, e in results["datasets"].items():
         t = e["output_tendency"]
         interval = "[{:.3f}, {:.3f}]".format(*t["interval"])
-        lines.append(f"{name:12s} {e['case']:4d} {e['verdict']:>15s} {e['image_tendency']['score']:7.3f} {e['shape_tendency']['score']:7.3f} {t['score']:7.3f} "
-                     f"{interval:>16s} {e['model']['chamfer']:9.4f} {e['oracle_nn']['chamfer']:9.4f}")
+        lines.append(
+            f"{name:12s} {e['case']:4d} {e['verdict']:>15s} {e['image_tendency']['score']:7.3f} {e['shape_tendency']['score']:7.3f} {t['score']:7.3f} "
+            f"{interval:>16s} {e['model']['chamfer']:9.4f} {e['oracle_nn']['chamfer']:9.4f}"
+        )
     for mode, e in (results.get("label_study") or {}).items():
-        lines.append(f"labels {mode:5s} Chamfer {e['model']['chamfer']:.4f} (Oracle-NN {e['oracle_nn']['chamfer']:.4f}), codeword silhouette by label {e['codeword_silhouette_by_label']}")
+        lines.append(
+            f"labels {mode:5s} Chamfer {e['model']['chamfer']:.4f} (Oracle-NN {e['oracle_nn']['chamfer']:.4f}), codeword silhouette by label {e['codeword_silhouette_by_label']}"
+        )
     checks = results.get("checks") or {}
     if checks.get("rising_1.2"):
         c = checks["rising_1.2"]
-        lines.append(f"1.2.n: Spearman rho(n, output tendency) = {c['spearman_rho']:.3f} (needs >= {c['threshold']}): {'REPRODUCED' if c['passed'] else 'NOT reproduced'}")
+        lines.append(
+            f"1.2.n: Spearman rho(n, output tendency) = {c['spearman_rho']:.3f} (needs >= {c['threshold']}): {'REPRODUCED' if c['passed'] else 'NOT reproduced'}"
+        )
     if checks.get("flat_1.1"):
         c = checks["flat_1.1"]
-        lines.append(f"1.1.n: output tendency at or below the lowest 1.2.n ({c['lowest_1.2']}, upper bound {c['ceiling']:.3f}) within the intervals: "
-                     f"{'REPRODUCED' if c['passed'] else 'NOT reproduced, above: ' + ', '.join(c['above'])}")
+        lines.append(
+            f"1.1.n: output tendency at or below the lowest 1.2.n ({c['lowest_1.2']}, upper bound {c['ceiling']:.3f}) within the intervals: "
+            f"{'REPRODUCED' if c['passed'] else 'NOT reproduced, above: ' + ', '.join(c['above'])}"
+        )
     prov = results.get("provenance") or {}
     if "wall_seconds" in prov:
-        lines.append(f"{prov['runs']} runs ({prov['runs_skipped']} already finished), {prov['wall_seconds']:.0f} s wall")
+        lines.append(
+            f"{prov['runs']} runs ({prov['runs_skipped']} already finished), {prov['wall_seconds']:.0f} s wall"
+        )
     return "\n".join(lines)

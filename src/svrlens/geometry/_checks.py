@@ -59,7 +59,9 @@ def check_clouds(value, name: str, lengths=None, *, allow_grad: bool = True):
         n = n.to(device=x.device, dtype=torch.int64)
         low, high = int(n.min()), int(n.max())
         if low < 1:
-            raise ValueError(f"{name}_lengths: expected every cloud to have ≥ 1 point, found an empty cloud (length {low})")
+            raise ValueError(
+                f"{name}_lengths: expected every cloud to have ≥ 1 point, found an empty cloud (length {low})"
+            )
         if high > n_points:
             raise ValueError(f"{name}_lengths: expected lengths ≤ P={n_points}, found {high}")
         valid = torch.arange(n_points, device=x.device)[None, :] < n[:, None]  # (B, P)
@@ -93,7 +95,9 @@ def check_thresholds(threshold, dtype=torch.float64) -> tuple[torch.Tensor, bool
     )
     t = torch.as_tensor(threshold, dtype=dtype).detach().cpu().reshape(-1)
     if not scalar and (np.ndim(threshold) != 1 or t.numel() == 0):
-        raise ValueError(f"threshold: expected a float or a non-empty 1-D sequence, found shape {tuple(np.shape(threshold))}")
+        raise ValueError(
+            f"threshold: expected a float or a non-empty 1-D sequence, found shape {tuple(np.shape(threshold))}"
+        )
     if not bool(torch.isfinite(t).all()) or bool((t < 0).any()):
         raise ValueError(f"threshold: expected finite values ≥ 0, found {t.tolist()}")
     return t, scalar

@@ -44,30 +44,61 @@ def _pair_sq_minima(x, nx, y, ny, rowmin, colmin):
         colmin[j] = inf
     i = 0
     while i + 4 <= nx:
-        a0 = x[0, i]; a1 = x[1, i]; a2 = x[2, i]  # noqa: E702
-        b0 = x[0, i + 1]; b1 = x[1, i + 1]; b2 = x[2, i + 1]  # noqa: E702
-        c0 = x[0, i + 2]; c1 = x[1, i + 2]; c2 = x[2, i + 2]  # noqa: E702
-        d0 = x[0, i + 3]; d1 = x[1, i + 3]; d2 = x[2, i + 3]  # noqa: E702
-        ra = inf; rb = inf; rc = inf; rd = inf  # noqa: E702
+        a0 = x[0, i]
+        a1 = x[1, i]
+        a2 = x[2, i]  # noqa: E702
+        b0 = x[0, i + 1]
+        b1 = x[1, i + 1]
+        b2 = x[2, i + 1]  # noqa: E702
+        c0 = x[0, i + 2]
+        c1 = x[1, i + 2]
+        c2 = x[2, i + 2]  # noqa: E702
+        d0 = x[0, i + 3]
+        d1 = x[1, i + 3]
+        d2 = x[2, i + 3]  # noqa: E702
+        ra = inf
+        rb = inf
+        rc = inf
+        rd = inf  # noqa: E702
         for j in range(ny):
-            y0 = y[0, j]; y1 = y[1, j]; y2 = y[2, j]  # noqa: E702
-            t0 = a0 - y0; t1 = a1 - y1; t2 = a2 - y2  # noqa: E702
+            y0 = y[0, j]
+            y1 = y[1, j]
+            y2 = y[2, j]  # noqa: E702
+            t0 = a0 - y0
+            t1 = a1 - y1
+            t2 = a2 - y2  # noqa: E702
             da = t0 * t0 + t1 * t1 + t2 * t2
-            t0 = b0 - y0; t1 = b1 - y1; t2 = b2 - y2  # noqa: E702
+            t0 = b0 - y0
+            t1 = b1 - y1
+            t2 = b2 - y2  # noqa: E702
             db = t0 * t0 + t1 * t1 + t2 * t2
-            t0 = c0 - y0; t1 = c1 - y1; t2 = c2 - y2  # noqa: E702
+            t0 = c0 - y0
+            t1 = c1 - y1
+            t2 = c2 - y2  # noqa: E702
             dc = t0 * t0 + t1 * t1 + t2 * t2
-            t0 = d0 - y0; t1 = d1 - y1; t2 = d2 - y2  # noqa: E702
+            t0 = d0 - y0
+            t1 = d1 - y1
+            t2 = d2 - y2  # noqa: E702
             dd = t0 * t0 + t1 * t1 + t2 * t2
-            ra = _fmin(ra, da); rb = _fmin(rb, db); rc = _fmin(rc, dc); rd = _fmin(rd, dd)  # noqa: E702
+            ra = _fmin(ra, da)
+            rb = _fmin(rb, db)
+            rc = _fmin(rc, dc)
+            rd = _fmin(rd, dd)  # noqa: E702
             colmin[j] = _fmin(colmin[j], _fmin(_fmin(da, db), _fmin(dc, dd)))
-        rowmin[i] = ra; rowmin[i + 1] = rb; rowmin[i + 2] = rc; rowmin[i + 3] = rd  # noqa: E702
+        rowmin[i] = ra
+        rowmin[i + 1] = rb
+        rowmin[i + 2] = rc
+        rowmin[i + 3] = rd  # noqa: E702
         i += 4
     while i < nx:
-        a0 = x[0, i]; a1 = x[1, i]; a2 = x[2, i]  # noqa: E702
+        a0 = x[0, i]
+        a1 = x[1, i]
+        a2 = x[2, i]  # noqa: E702
         ra = inf
         for j in range(ny):
-            t0 = a0 - y[0, j]; t1 = a1 - y[1, j]; t2 = a2 - y[2, j]  # noqa: E702
+            t0 = a0 - y[0, j]
+            t1 = a1 - y[1, j]
+            t2 = a2 - y[2, j]  # noqa: E702
             da = t0 * t0 + t1 * t1 + t2 * t2
             ra = _fmin(ra, da)
             colmin[j] = _fmin(colmin[j], da)
@@ -85,10 +116,14 @@ def _nearest_one_way(x, nx, y, ny, best, index):
         best[i] = np.inf
         index[i] = 0
     for j in range(ny):
-        y0 = y[0, j]; y1 = y[1, j]; y2 = y[2, j]  # noqa: E702
+        y0 = y[0, j]
+        y1 = y[1, j]
+        y2 = y[2, j]  # noqa: E702
         jj = np.int32(j)
         for i in range(nx):
-            t0 = x[0, i] - y0; t1 = x[1, i] - y1; t2 = x[2, i] - y2  # noqa: E702
+            t0 = x[0, i] - y0
+            t1 = x[1, i] - y1
+            t2 = x[2, i] - y2  # noqa: E702
             d = t0 * t0 + t1 * t1 + t2 * t2
             if d < best[i]:
                 best[i] = d

@@ -41,7 +41,9 @@ def _masked_mean_over_thresholds(hits: torch.Tensor, mask, lengths) -> torch.Ten
 def _safe_norm(sq: torch.Tensor) -> torch.Tensor:
     """sqrt with a zero (not NaN) gradient where the squared distance is exactly 0."""
     positive = sq > 0
-    return torch.where(positive, torch.sqrt(torch.where(positive, sq, torch.ones_like(sq))), torch.zeros_like(sq))
+    return torch.where(
+        positive, torch.sqrt(torch.where(positive, sq, torch.ones_like(sq))), torch.zeros_like(sq)
+    )
 
 
 def _gathered_distance(points: torch.Tensor, targets: torch.Tensor, index: torch.Tensor, squared: bool):

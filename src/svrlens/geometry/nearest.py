@@ -53,7 +53,9 @@ def _torch_blocks(x, y, x_lengths, y_lengths):
     for start in range(0, batch, step):
         sl = slice(start, min(start + step, batch))
         d = torch.cdist(x[sl], y[sl], compute_mode="donot_use_mm_for_euclid_dist").square_()  # (b, P1, P2)
-        invalid = (ar1[None, :, None] >= x_lengths[sl, None, None]) | (ar2[None, None, :] >= y_lengths[sl, None, None])
+        invalid = (ar1[None, :, None] >= x_lengths[sl, None, None]) | (
+            ar2[None, None, :] >= y_lengths[sl, None, None]
+        )
         d.masked_fill_(invalid, float("inf"))
         yield sl, d
 

@@ -34,7 +34,9 @@ def _tile_size(bytes_per_item: int, bytes_per_pair: int, max_memory: int) -> int
     while side > 1 and 2 * side * bytes_per_item + side * side * bytes_per_pair > max_memory:
         side //= 2
     if 2 * side * bytes_per_item + side * side * bytes_per_pair > max_memory:
-        raise ValueError(f"max_memory: {max_memory} bytes cannot hold even one pair (needs {2 * bytes_per_item + bytes_per_pair})")
+        raise ValueError(
+            f"max_memory: {max_memory} bytes cannot hold even one pair (needs {2 * bytes_per_item + bytes_per_pair})"
+        )
     return side
 
 
@@ -109,7 +111,9 @@ def _run_cloud_pairs(a, b, *, device, max_memory, progress, backend, desc, value
     per_pair = 48 + 16 * sum(math.prod(shape) for shape in value_shapes)
     side = _tile_size(3 * max(p1, p2) * itemsize * 2, per_pair, max_memory)
     outputs = [np.zeros((na, nb) + tuple(shape), np.float64) for shape in value_shapes]
-    with tqdm(total=_n_pairs(na, nb, symmetric), disable=not progress, unit="pair", desc=desc, smoothing=0.1) as bar:
+    with tqdm(
+        total=_n_pairs(na, nb, symmetric), disable=not progress, unit="pair", desc=desc, smoothing=0.1
+    ) as bar:
         for r0, c0, ia, ib in _tile_pairs(na, nb, side, symmetric):
             a_tile = a_t[r0 : r0 + side]
             b_tile = b_t[c0 : c0 + side]
@@ -127,7 +131,9 @@ def _finish(matrix: np.ndarray, returns_numpy: bool, device):
     return matrix if returns_numpy else torch.from_numpy(matrix).to(device)
 
 
-def pairwise_chamfer(a, b=None, *, squared=False, device=None, max_memory=DEFAULT_MAX_MEMORY, progress=False, backend="auto"):
+def pairwise_chamfer(
+    a, b=None, *, squared=False, device=None, max_memory=DEFAULT_MAX_MEMORY, progress=False, backend="auto"
+):
     """Chamfer distance (eq. 2) between every cloud of ``a`` and every cloud of ``b``.
 
     Parameters
@@ -161,9 +167,12 @@ def pairwise_chamfer(a, b=None, *, squared=False, device=None, max_memory=DEFAUL
     Cost is O(Na·Nb·P1·P2) arithmetic and O(P) memory per pair; the CPU kernel keeps four
     points in registers per sweep and vectorises the sweep (see ``benchmarks/bench_geometry.py``).
     """
+
     def numba_fn(a_soa, b_soa, ia, ib):
         out = np.empty(ia.shape[0], np.float64)
-        _cpu_kernels.chamfer_pairs(a_soa, b_soa, ia, ib, bool(squared), out, _cpu_kernels.n_chunks(ia.shape[0]))
+        _cpu_kernels.chamfer_pairs(
+            a_soa, b_soa, ia, ib, bool(squared), out, _cpu_kernels.n_chunks(ia.shape[0])
+        )
         return (out,)
 
     def torch_fn(a_tile, b_tile, ia, ib):
@@ -176,8 +185,16 @@ def pairwise_chamfer(a, b=None, *, squared=False, device=None, max_memory=DEFAUL
         return (out,)
 
     outputs, symmetric, returns_numpy, dev = _run_cloud_pairs(
-        a, b, device=device, max_memory=max_memory, progress=progress, backend=backend,
-        desc="pairwise Chamfer", value_shapes=[()], numba_fn=numba_fn, torch_fn=torch_fn,
+        a,
+        b,
+        device=device,
+        max_memory=max_memory,
+        progress=progress,
+        backend=backend,
+        desc="pairwise Chamfer",
+        value_shapes=[()],
+        numba_fn=numba_fn,
+        torch_fn=torch_fn,
     )
     matrix = outputs[0]
     if symmetric:
@@ -185,7 +202,9 @@ def pairwise_chamfer(a, b=None, *, squared=False, device=None, max_memory=DEFAUL
     return _finish(matrix, returns_numpy, dev)
 
 
-def pairwise_fscore(a, b=None, threshold=0.01, *, device=None, max_memory=DEFAULT_MAX_MEMORY, progress=False, backend="auto"):
+def pairwise_fscore(
+    a, b=None, threshold=0.01, *, device=None, max_memory=DEFAULT_MAX_MEMORY, progress=False, backend="auto"
+):
     """F-score (eqs. 3–5) of every cloud of ``a`` (as reconstruction) against every cloud of ``b``.
 
     Parameters
@@ -212,7 +231,9 @@ def pairwise_fscore(a, b=None, threshold=0.01, *, device=None, max_memory=DEFAUL
     def numba_fn(a_soa, b_soa, ia, ib):
         precision = np.empty((ia.shape[0], thr.shape[0]), np.float64)
         recall = np.empty_like(precision)
-        _cpu_kernels.fscore_pairs(a_soa, b_soa, ia, ib, thr, precision, recall, _cpu_kernels.n_chunks(ia.shape[0]))
+        _cpu_kernels.fscore_pairs(
+            a_soa, b_soa, ia, ib, thr, precision, recall, _cpu_kernels.n_chunks(ia.shape[0])
+        )
         return precision, recall
 
     def torch_fn(a_tile, b_tile, ia, ib):
@@ -225,8 +246,16 @@ def pairwise_fscore(a, b=None, threshold=0.01, *, device=None, max_memory=DEFAUL
         return precision, recall
 
     outputs, symmetric, returns_numpy, dev = _run_cloud_pairs(
-        a, b, device=device, max_memory=max_memory, progress=progress, backend=backend,
-        desc="pairwise F-score", value_shapes=[thr.shape, thr.shape], numba_fn=numba_fn, torch_fn=torch_fn,
+        a,
+        b,
+        device=device,
+        max_memory=max_memory,
+        progress=progress,
+        backend=backend,
+        desc="pairwise F-score",
+        value_shapes=[thr.shape, thr.shape],
+        numba_fn=numba_fn,
+        torch_fn=torch_fn,
     )
     precision, recall = outputs
     if symmetric:
@@ -267,9 +296,13 @@ def pairwise_l1(images_a, images_b=None):
     symmetric = images_b is None
     b = a if symmetric else check_images(images_b, "images_b")
     if a.shape[1:] != b.shape[1:]:
-        raise ValueError(f"images_a and images_b: expected the same (H, W, C), found {a.shape[1:]} and {b.shape[1:]}")
+        raise ValueError(
+            f"images_a and images_b: expected the same (H, W, C), found {a.shape[1:]} and {b.shape[1:]}"
+        )
     if (a.dtype == np.uint8) != (b.dtype == np.uint8):
-        raise ValueError(f"images_a and images_b: expected both uint8 or both float, found {a.dtype} and {b.dtype}")
+        raise ValueError(
+            f"images_a and images_b: expected both uint8 or both float, found {a.dtype} and {b.dtype}"
+        )
     dim = math.prod(a.shape[1:])
     flat_a = np.ascontiguousarray(a.reshape(a.shape[0], dim))
     flat_b = flat_a if symmetric else np.ascontiguousarray(b.reshape(b.shape[0], dim))

@@ -11,7 +11,14 @@ class ResidualBlock1d(nn.Module):
 
     def __init__(self, width: int):
         super().__init__()
-        self.net = nn.Sequential(nn.BatchNorm1d(width), nn.ReLU(), nn.Conv1d(width, width, 1), nn.BatchNorm1d(width), nn.ReLU(), nn.Conv1d(width, width, 1))
+        self.net = nn.Sequential(
+            nn.BatchNorm1d(width),
+            nn.ReLU(),
+            nn.Conv1d(width, width, 1),
+            nn.BatchNorm1d(width),
+            nn.ReLU(),
+            nn.Conv1d(width, width, 1),
+        )
 
     def forward(self, x):
         return x + self.net(x)
@@ -42,7 +49,9 @@ class Fold(nn.Module):
         """features (B, F, P) per point, codewords (B, C) → (B, 3, P)."""
         weight = self.project.weight[:, :, 0]  # (W, F + C)
         n_features = features.shape[1]
-        per_cloud = self.norm_cloud(torch.addmm(self.project.bias, codewords, weight[:, n_features:].t()))  # (B, W)
+        per_cloud = self.norm_cloud(
+            torch.addmm(self.project.bias, codewords, weight[:, n_features:].t())
+        )  # (B, W)
         per_point = self.norm_point(torch.matmul(weight[:, :n_features], features))  # (B, W, P)
         return self.out(self.blocks(per_point + per_cloud[:, :, None]))
 

@@ -38,8 +38,12 @@ class ReconstructionNet(nn.Module):
         super().__init__()
         self.config = config
         self.encoder = ResNet18Encoder()
-        self.decoder = FoldingDecoder(ResNet18Encoder.codeword_size, config.grid_size, config.decoder_width, config.decoder_blocks)
-        self.classifier = nn.Linear(ResNet18Encoder.codeword_size, config.n_classes) if config.n_classes else None
+        self.decoder = FoldingDecoder(
+            ResNet18Encoder.codeword_size, config.grid_size, config.decoder_width, config.decoder_blocks
+        )
+        self.classifier = (
+            nn.Linear(ResNet18Encoder.codeword_size, config.n_classes) if config.n_classes else None
+        )
 
     def forward(self, images: torch.Tensor, grid_size: int | None = None):
         """images (B, 3, H, W) → points (B, grid_size², 3) (default: the training grid), codewords (B, 512)."""
@@ -55,6 +59,14 @@ class ReconstructionNet(nn.Module):
 def build_model(config: ModelConfig | None = None) -> ReconstructionNet:
     """Build the network described by ``config`` (defaults: the paper's)."""
     config = config or ModelConfig()
-    if config.grid_size < 2 or config.decoder_width < 1 or config.decoder_blocks < 0 or config.n_classes < 0 or (config.eval_grid_size is not None and config.eval_grid_size < 2):
-        raise ValueError(f"model config: expected grid_size ≥ 2, width ≥ 1, blocks ≥ 0, classes ≥ 0, found {config}")
+    if (
+        config.grid_size < 2
+        or config.decoder_width < 1
+        or config.decoder_blocks < 0
+        or config.n_classes < 0
+        or (config.eval_grid_size is not None and config.eval_grid_size < 2)
+    ):
+        raise ValueError(
+            f"model config: expected grid_size ≥ 2, width ≥ 1, blocks ≥ 0, classes ≥ 0, found {config}"
+        )
     return ReconstructionNet(config)

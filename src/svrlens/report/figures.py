@@ -9,13 +9,19 @@ import numpy as np
 from svrlens.data.figures import coverage_figure_of_weights, pyplot, save_figure
 from svrlens.evaluation.figures import tendency_figure
 
-MATRIX_COLUMNS = (("train_images", "training images (ℓ1)"), ("train_shapes", "training shapes (Chamfer)"), ("predictions", "predictions (Chamfer)"))
+MATRIX_COLUMNS = (
+    ("train_images", "training images (ℓ1)"),
+    ("train_shapes", "training shapes (Chamfer)"),
+    ("predictions", "predictions (Chamfer)"),
+)
 
 
 def by_family(datasets: dict) -> dict:
     """family → {name: entry}, families and sets in natural order ("1.1" before "1.2", n ascending)."""
     out = {}
-    for name, entry in sorted(datasets.items(), key=lambda item: (str(item[1].get("family")), item[1].get("n") or 0, item[0])):
+    for name, entry in sorted(
+        datasets.items(), key=lambda item: (str(item[1].get("family")), item[1].get("n") or 0, item[0])
+    ):
         out.setdefault(entry.get("family") or "", {})[name] = entry
     return out
 
@@ -24,10 +30,22 @@ def coverage(datasets: dict, out: Path) -> list[Path]:
     """Fig. 3: one coverage figure per family whose entries record their training weights."""
     paths = []
     for family, entries in by_family(datasets).items():
-        sets = {name: (np.asarray(e["train_morph"]), None if e.get("train_clusters") is None else np.asarray(e["train_clusters"]))
-                for name, e in entries.items() if e.get("train_morph")}
+        sets = {
+            name: (
+                np.asarray(e["train_morph"]),
+                None if e.get("train_clusters") is None else np.asarray(e["train_clusters"]),
+            )
+            for name, e in entries.items()
+            if e.get("train_morph")
+        }
         if sets:
-            paths.append(coverage_figure_of_weights(sets, out / f"fig3-coverage-{family or 'data'}.png", title=f"training-set coverage of {family}.n" if family else "training-set coverage"))
+            paths.append(
+                coverage_figure_of_weights(
+                    sets,
+                    out / f"fig3-coverage-{family or 'data'}.png",
+                    title=f"training-set coverage of {family}.n" if family else "training-set coverage",
+                )
+            )
     return paths
 
 
@@ -43,7 +61,11 @@ def distance_matrices(datasets: dict, root: Path, out: Path) -> list[Path]:
     plt = pyplot()
     paths = []
     for family, entries in by_family(datasets).items():
-        rows = [(name, root / e["diagnosis_dirs"][0] / "matrices.npz") for name, e in entries.items() if e.get("diagnosis_dirs")]
+        rows = [
+            (name, root / e["diagnosis_dirs"][0] / "matrices.npz")
+            for name, e in entries.items()
+            if e.get("diagnosis_dirs")
+        ]
         rows = [(name, path) for name, path in rows if path.is_file()]
         if not rows:
             continue
@@ -73,10 +95,14 @@ def scores(datasets: dict, out: Path, *, threshold_index: int, threshold_label: 
     for offset, key, label in ((-0.12, "model", "model"), (0.12, "oracle_nn", "Oracle-NN")):
         chamfer = np.array([datasets[n][key]["chamfer"] for n in names])
         low, high = np.array([datasets[n][key]["chamfer_interval"] for n in names]).T
-        axes[0].errorbar(x + offset, chamfer, yerr=[chamfer - low, high - chamfer], fmt="o", capsize=2, label=label)
+        axes[0].errorbar(
+            x + offset, chamfer, yerr=[chamfer - low, high - chamfer], fmt="o", capsize=2, label=label
+        )
         fscore = np.array([datasets[n][key]["fscore"][threshold_index] for n in names])
         low, high = np.array([datasets[n][key]["fscore_interval"][threshold_index] for n in names]).T
-        axes[1].errorbar(x + offset, fscore, yerr=[fscore - low, high - fscore], fmt="o", capsize=2, label=label)
+        axes[1].errorbar(
+            x + offset, fscore, yerr=[fscore - low, high - fscore], fmt="o", capsize=2, label=label
+        )
     axes[0].set_title("Chamfer (eq. 2), lower is better", fontsize=9)
     axes[1].set_title(f"F-score at {threshold_label}, higher is better", fontsize=9)
     for ax in axes:

@@ -15,7 +15,9 @@ def check_distances(distances, *, name: str = "distances", atol: float = 1e-6):
     """
     is_tensor = isinstance(distances, torch.Tensor)
     if not is_tensor and not isinstance(distances, np.ndarray):
-        raise ValueError(f"{name}: expected a numpy.ndarray or torch.Tensor, found {type(distances).__name__}")
+        raise ValueError(
+            f"{name}: expected a numpy.ndarray or torch.Tensor, found {type(distances).__name__}"
+        )
     if distances.ndim != 2 or distances.shape[0] != distances.shape[1]:
         raise ValueError(f"{name}: expected a square (N, N) matrix, found shape {tuple(distances.shape)}")
     if distances.shape[0] == 0:
@@ -30,7 +32,9 @@ def check_distances(distances, *, name: str = "distances", atol: float = 1e-6):
         raise ValueError(f"{name}: expected non-negative distances, found minimum {float(d.min()):.3g}")
     diagonal = d.diagonal()
     if bool((diagonal != 0).any()):
-        raise ValueError(f"{name}: expected a zero diagonal, found {int((diagonal != 0).sum())} non-zero entries (max {float(abs(diagonal).max()):.3g})")
+        raise ValueError(
+            f"{name}: expected a zero diagonal, found {int((diagonal != 0).sum())} non-zero entries (max {float(abs(diagonal).max()):.3g})"
+        )
     scale = float(d.max()) if d.shape[0] > 1 else 0.0
     asym = float((d - d.T).abs().max()) if is_tensor else float(np.abs(d - d.T).max())
     if asym > atol + 1e-5 * scale:
@@ -46,7 +50,11 @@ def check_labels(labels, n_samples: int, *, name: str = "labels") -> np.ndarray:
     if labels.ndim != 1 or labels.shape[0] != n_samples:
         raise ValueError(f"{name}: expected shape ({n_samples},), found {labels.shape}")
     if not np.issubdtype(labels.dtype, np.integer):
-        if np.issubdtype(labels.dtype, np.floating) and np.all(np.isfinite(labels)) and np.all(labels == np.round(labels)):
+        if (
+            np.issubdtype(labels.dtype, np.floating)
+            and np.all(np.isfinite(labels))
+            and np.all(labels == np.round(labels))
+        ):
             labels = labels.astype(np.int64)
         else:
             raise ValueError(f"{name}: expected integer cluster labels, found dtype {labels.dtype}")

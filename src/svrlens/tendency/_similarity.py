@@ -112,6 +112,8 @@ def collapse_duplicates(distances):
     rows, cols = np.nonzero(d == 0)
     if len(rows) == d.shape[0]:  # only the diagonal
         return None
-    n_groups, group = connected_components(coo_matrix((np.ones(len(rows)), (rows, cols)), shape=d.shape), directed=False)
+    n_groups, group = connected_components(
+        coo_matrix((np.ones(len(rows)), (rows, cols)), shape=d.shape), directed=False
+    )
     representatives = np.array([np.flatnonzero(group == g)[0] for g in range(n_groups)])
     return representatives, group

@@ -14,6 +14,7 @@ from ._checks import check_distances
 from ._similarity import collapse_duplicates, labels_from_exemplars, similarities
 from .silhouette import silhouette_score
 
+
 @dataclass
 class _Run:
     exemplars: np.ndarray
@@ -41,7 +42,11 @@ def _iterate(messages, n, damping, max_iter, convergence_iter, adaptive=None) ->
         if adaptive is not None:
             step, max_damping, window = adaptive
             recent = np.diff(counts[-window:])
-            if len(recent) == window - 1 and np.count_nonzero(recent) >= window // 3 and damping < max_damping:
+            if (
+                len(recent) == window - 1
+                and np.count_nonzero(recent) >= window // 3
+                and damping < max_damping
+            ):
                 damping = min(max_damping, damping + step)
                 counts.clear()
     return _Run(exemplars, max_iter, False, damping)
@@ -128,7 +133,18 @@ class AffinityPropagation:
     [0, 0, 0, 1, 1, 1]
     """
 
-    def __init__(self, *, damping=0.5, max_iter=200, convergence_iter=15, preference=None, dtype=torch.float32, device=None, random_state=0, backend="auto"):
+    def __init__(
+        self,
+        *,
+        damping=0.5,
+        max_iter=200,
+        convergence_iter=15,
+        preference=None,
+        dtype=torch.float32,
+        device=None,
+        random_state=0,
+        backend="auto",
+    ):
         self.backend = backend
         self.damping = damping
         self.max_iter = max_iter
@@ -142,7 +158,9 @@ class AffinityPropagation:
         if not 0.5 <= self.damping < 1:
             raise ValueError(f"damping: expected a value in [0.5, 1), found {self.damping}")
         if int(self.max_iter) < 1 or int(self.convergence_iter) < 1:
-            raise ValueError(f"max_iter and convergence_iter: expected ≥ 1, found {self.max_iter} and {self.convergence_iter}")
+            raise ValueError(
+                f"max_iter and convergence_iter: expected ≥ 1, found {self.max_iter} and {self.convergence_iter}"
+            )
         if self.dtype not in (torch.float32, torch.float64):
             raise ValueError(f"dtype: expected torch.float32 or torch.float64, found {self.dtype}")
         if self.preference is not None and not np.isfinite(self.preference):
@@ -165,7 +183,11 @@ class AffinityPropagation:
     def _finish(self, S, distances, run: _Run):
         self.n_iter_, self.converged_, self.damping_ = run.n_iter, run.converged, run.damping
         if not run.converged:
-            warnings.warn(f"Affinity propagation did not converge in {run.n_iter} iterations; using the last iteration's exemplars.", ConvergenceWarning, stacklevel=3)
+            warnings.warn(
+                f"Affinity propagation did not converge in {run.n_iter} iterations; using the last iteration's exemplars.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
         if run.exemplars.any():
             self.labels_, self.cluster_centers_indices_ = labels_from_exemplars(S, run.exemplars)
         else:
@@ -186,7 +208,11 @@ class AffinityPropagation:
         if collapsed is None:
             return self._fit_distinct(distances)
         representatives, group = collapsed
-        index = torch.as_tensor(representatives, device=distances.device) if isinstance(distances, torch.Tensor) else representatives
+        index = (
+            torch.as_tensor(representatives, device=distances.device)
+            if isinstance(distances, torch.Tensor)
+            else representatives
+        )
         self._fit_distinct(distances[index][:, index], expand=(distances, group))
         self.labels_ = self.labels_[group]
         self.cluster_centers_indices_ = representatives[self.cluster_centers_indices_]
@@ -200,7 +226,9 @@ class AffinityPropagation:
             return self
         messages = _messages_for(S, self.backend)
         messages.set_diagonal(noise.diagonal(self.preference_))
-        run = _iterate(messages, distances.shape[0], self.damping, int(self.max_iter), int(self.convergence_iter))
+        run = _iterate(
+            messages, distances.shape[0], self.damping, int(self.max_iter), int(self.convergence_iter)
+        )
         return self._finish(S, distances, run)
 
     def fit_predict(self, distances, y=None):
@@ -261,8 +289,30 @@ class AdaptiveAffinityPropagation(AffinityPropagation):
         convergence and final damping.
     """
 
-    def __init__(self, *, damping=0.5, max_damping=0.85, damping_step=0.05, max_iter=300, convergence_iter=15, scan_factor=1.25, max_steps=80, dtype=torch.float32, device=None, random_state=0, backend="auto"):
-        super().__init__(damping=damping, max_iter=max_iter, convergence_iter=convergence_iter, dtype=dtype, device=device, random_state=random_state, backend=backend)
+    def __init__(
+        self,
+        *,
+        damping=0.5,
+        max_damping=0.85,
+        damping_step=0.05,
+        max_iter=300,
+        convergence_iter=15,
+        scan_factor=1.25,
+        max_steps=80,
+        dtype=torch.float32,
+        device=None,
+        random_state=0,
+        backend="auto",
+    ):
+        super().__init__(
+            damping=damping,
+            max_iter=max_iter,
+            convergence_iter=convergence_iter,
+            dtype=dtype,
+            device=device,
+            random_state=random_state,
+            backend=backend,
+        )
         self.max_damping = max_damping
         self.damping_step = damping_step
         self.scan_factor = scan_factor
@@ -281,7 +331,9 @@ class AdaptiveAffinityPropagation(AffinityPropagation):
             return (silhouette_score(full, labels, check=False) if 2 <= k <= n_full - 1 else None), k
 
         if not self.scan_factor > 1 or int(self.max_steps) < 1:
-            raise ValueError(f"scan_factor and max_steps: expected > 1 and ≥ 1, found {self.scan_factor} and {self.max_steps}")
+            raise ValueError(
+                f"scan_factor and max_steps: expected > 1 and ≥ 1, found {self.scan_factor} and {self.max_steps}"
+            )
         distances, device, dtype = _prepare(distances, self.dtype, self.device)
         n = distances.shape[0]
         S, median, noise = similarities(distances, dtype, device, self.random_state)

@@ -19,7 +19,10 @@ def _clouds_from_folder(files) -> np.ndarray:
         if cloud.ndim != 2 or cloud.shape[1] != 3:
             raise InputError(f"expected one cloud of shape (P, 3), found {cloud.shape}", file)
         if cloud.shape[0] != clouds[0].shape[0]:
-            raise InputError(f"ragged clouds: expected {clouds[0].shape[0]} points like {files[0].name}, found {cloud.shape[0]}", file)
+            raise InputError(
+                f"ragged clouds: expected {clouds[0].shape[0]} points like {files[0].name}, found {cloud.shape[0]}",
+                file,
+            )
     return np.stack(clouds).astype(np.float32, copy=False)
 
 
@@ -39,16 +42,23 @@ def distances_from_path(path, *, progress: bool = False) -> tuple[np.ndarray, st
             images, _ = load_png_folder(path)
             return pairwise_l1(images), f"{len(pngs)} images (ℓ1)"
         if npys:
-            return _wrap(path, lambda: pairwise_chamfer(_clouds_from_folder(npys), progress=progress)), f"{len(npys)} point clouds (Chamfer)"
+            return _wrap(
+                path, lambda: pairwise_chamfer(_clouds_from_folder(npys), progress=progress)
+            ), f"{len(npys)} point clouds (Chamfer)"
         raise InputError("expected *.png images or *.npy point clouds in the folder, found neither", path)
     array = load_npy(path)
     if array.ndim == 2 and array.shape[0] == array.shape[1]:
         return _wrap(path, lambda: check_distances(array)), "distance matrix"
     if array.ndim == 3 and array.shape[-1] == 3:
-        return _wrap(path, lambda: pairwise_chamfer(array, progress=progress)), f"{array.shape[0]} point clouds (Chamfer)"
+        return _wrap(
+            path, lambda: pairwise_chamfer(array, progress=progress)
+        ), f"{array.shape[0]} point clouds (Chamfer)"
     if array.ndim == 4:
         return _wrap(path, lambda: pairwise_l1(array)), f"{array.shape[0]} images (ℓ1)"
-    raise InputError(f"expected a square distance matrix, clouds (N, P, 3) or images (N, H, W, C), found shape {array.shape}", path)
+    raise InputError(
+        f"expected a square distance matrix, clouds (N, P, 3) or images (N, H, W, C), found shape {array.shape}",
+        path,
+    )
 
 
 def _wrap(path, compute):

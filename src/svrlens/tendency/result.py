@@ -67,7 +67,16 @@ def bootstrap_interval(samples: np.ndarray, *, n_bootstrap=1000, confidence=0.95
     return (float(low), float(high))
 
 
-def clustering_tendency(distances, labels=None, *, method="adaptive-ap", random_state=0, n_bootstrap=1000, confidence=0.95, **ap_params):
+def clustering_tendency(
+    distances,
+    labels=None,
+    *,
+    method="adaptive-ap",
+    random_state=0,
+    n_bootstrap=1000,
+    confidence=0.95,
+    **ap_params,
+):
     """Clustering tendency of a data set from its distance matrix (paper sec. 2.3, eq. 10).
 
     Parameters
@@ -94,7 +103,9 @@ def clustering_tendency(distances, labels=None, *, method="adaptive-ap", random_
     if method not in METHODS:
         raise ValueError(f"method: expected one of {METHODS}, found {method!r}")
     if not 0 < confidence < 1 or int(n_bootstrap) < 1:
-        raise ValueError(f"confidence and n_bootstrap: expected (0, 1) and ≥ 1, found {confidence} and {n_bootstrap}")
+        raise ValueError(
+            f"confidence and n_bootstrap: expected (0, 1) and ≥ 1, found {confidence} and {n_bootstrap}"
+        )
     distances = check_distances(distances)
     n = distances.shape[0]
     preference = damping = converged = None
@@ -115,5 +126,18 @@ def clustering_tendency(distances, labels=None, *, method="adaptive-ap", random_
         samples = silhouette_samples(distances, labels, check=False)
     else:  # one cluster, or one per sample: no structure to measure
         samples = np.zeros(n)
-    interval = bootstrap_interval(samples, n_bootstrap=int(n_bootstrap), confidence=confidence, random_state=random_state)
-    return TendencyResult(float(samples.mean()), labels, n_clusters, method, preference, interval, confidence, damping, converged, scan)
+    interval = bootstrap_interval(
+        samples, n_bootstrap=int(n_bootstrap), confidence=confidence, random_state=random_state
+    )
+    return TendencyResult(
+        float(samples.mean()),
+        labels,
+        n_clusters,
+        method,
+        preference,
+        interval,
+        confidence,
+        damping,
+        converged,
+        scan,
+    )

@@ -25,7 +25,9 @@ def _cluster_sums(distances, codes: np.ndarray, n_clusters: int) -> np.ndarray:
             sums[start : start + _BLOCK_ROWS] = (block @ onehot_t).cpu().numpy()
     else:
         for start in range(0, n, _BLOCK_ROWS):
-            sums[start : start + _BLOCK_ROWS] = distances[start : start + _BLOCK_ROWS].astype(np.float64, copy=False) @ onehot
+            sums[start : start + _BLOCK_ROWS] = (
+                distances[start : start + _BLOCK_ROWS].astype(np.float64, copy=False) @ onehot
+            )
     return sums
 
 
@@ -67,7 +69,9 @@ def silhouette_samples(distances, labels, *, check: bool = True) -> np.ndarray:
     unique, codes = np.unique(labels, return_inverse=True)
     n_clusters = unique.shape[0]
     if not 2 <= n_clusters <= n - 1:
-        raise ValueError(f"labels: expected 2 ≤ number of clusters ≤ n_samples − 1 = {n - 1}, found {n_clusters}")
+        raise ValueError(
+            f"labels: expected 2 ≤ number of clusters ≤ n_samples − 1 = {n - 1}, found {n_clusters}"
+        )
     sizes = np.bincount(codes, minlength=n_clusters).astype(np.float64)
     sums = _cluster_sums(distances, codes, n_clusters)  # (N, K)
     rows = np.arange(n)

@@ -24,7 +24,10 @@ def load_checkpoint(path, map_location="cpu") -> dict:
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:  # torch raises many types for corrupt files
-        raise InputError(f"not a readable svrlens checkpoint: corrupt, truncated, or holding objects other than tensors ({type(error).__name__})", path) from None
+        raise InputError(
+            f"not a readable svrlens checkpoint: corrupt, truncated, or holding objects other than tensors ({type(error).__name__})",
+            path,
+        ) from None
     if not isinstance(state, dict) or "model" not in state or "config" not in state:
         raise InputError("not a svrlens checkpoint (no model weights or config)", path)
     return state
@@ -65,7 +68,9 @@ class BackgroundCheckpointer:
     def save(self, path, state: dict) -> None:
         snapshot = _snapshot(state)
         self.wait()
-        self._thread = threading.Thread(target=self._write, args=(path, snapshot), name="svrlens-checkpoint", daemon=True)
+        self._thread = threading.Thread(
+            target=self._write, args=(path, snapshot), name="svrlens-checkpoint", daemon=True
+        )
         self._thread.start()
 
     def wait(self) -> None:

@@ -37,11 +37,15 @@ class TrainConfig:
         if self.labels not in LABEL_MODES:
             raise ValueError(f"labels: expected one of {LABEL_MODES}, found {self.labels!r}")
         if self.epochs < 1 or self.batch_size < 1 or self.val_every < 1 or not self.lr > 0:
-            raise ValueError(f"expected epochs, batch_size, val_every ≥ 1 and lr > 0, found {self.epochs}, {self.batch_size}, {self.val_every}, {self.lr}")
+            raise ValueError(
+                f"expected epochs, batch_size, val_every ≥ 1 and lr > 0, found {self.epochs}, {self.batch_size}, {self.val_every}, {self.lr}"
+            )
         if self.image_size is not None and not 32 <= self.image_size <= 512:
             raise ValueError(f"image_size: expected 32–512 px, found {self.image_size}")
         if any(not 0 <= m <= 1 for m in self.lr_milestones):
-            raise ValueError(f"lr_milestones: expected fractions of the epochs in [0, 1], found {self.lr_milestones}")
+            raise ValueError(
+                f"lr_milestones: expected fractions of the epochs in [0, 1], found {self.lr_milestones}"
+            )
         return self
 
     def to_dict(self) -> dict:
@@ -63,7 +67,12 @@ class TrainConfig:
 # the encoder at 64 px, measured), 600 epochs (the paper: 1500-3000), validation every 20 — the
 # laptop sweep's 1.2.n setting. "paper": the paper's settings, for a GPU.
 PRESETS = {
-    "laptop": dict(epochs=600, image_size=64, val_every=20, model=ModelConfig(grid_size=16, decoder_width=128, eval_grid_size=32)),
+    "laptop": dict(
+        epochs=600,
+        image_size=64,
+        val_every=20,
+        model=ModelConfig(grid_size=16, decoder_width=128, eval_grid_size=32),
+    ),
     "paper": dict(epochs=1500, image_size=128, val_every=10, model=ModelConfig(decoder_width=512)),
 }
 

@@ -49,9 +49,13 @@ def resolve_device(name: str) -> torch.device:
 
 def to_input(images, image_size: int | None, device) -> torch.Tensor:
     """uint8 (B, H, W, 3) → normalised float (B, 3, S, S) on ``device`` (bilinear, antialiased resize)."""
-    x = torch.from_numpy(np.array(images)).to(device).permute(0, 3, 1, 2).float().div_(255)  # a copy: memory maps are read-only
+    x = (
+        torch.from_numpy(np.array(images)).to(device).permute(0, 3, 1, 2).float().div_(255)
+    )  # a copy: memory maps are read-only
     if image_size is not None and x.shape[-1] != image_size:
-        x = F.interpolate(x, size=(image_size, image_size), mode="bilinear", antialias=True, align_corners=False)
+        x = F.interpolate(
+            x, size=(image_size, image_size), mode="bilinear", antialias=True, align_corners=False
+        )
     return (x - _MEAN.to(device)) / _STD.to(device)
 
 
@@ -69,7 +73,10 @@ def predict(model: ReconstructionNet, images, *, image_size=None, batch_size=64,
     model.eval()
     points, codes = [], []
     for start in range(0, len(images), batch_size):
-        p, c = model(to_input(images[start : start + batch_size], image_size, device), grid_size=model.config.eval_grid_size)
+        p, c = model(
+            to_input(images[start : start + batch_size], image_size, device),
+            grid_size=model.config.eval_grid_size,
+        )
         points.append(p.float().cpu().numpy())
         codes.append(c.float().cpu().numpy())
     model.train(was_training)
@@ -82,7 +89,10 @@ def evaluate(model, data: Dataset, config: TrainConfig, device) -> dict:
     points, _ = predict(model, data.images, image_size=config.image_size, device=device)
     target = torch.as_tensor(np.asarray(data.points))
     prediction = torch.from_numpy(points)
-    return {"chamfer": float(chamfer_distance(prediction, target).mean()), "fscore": float(fscore(prediction, target, config.fscore_threshold).fscore.mean())}
+    return {
+        "chamfer": float(chamfer_distance(prediction, target).mean()),
+        "fscore": float(fscore(prediction, target, config.fscore_threshold).fscore.mean()),
+    }
 
 
 def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
@@ -101,11 +111,17 @@ def _uses_labels(config: TrainConfig, epoch: int) -> bool:
 def _resume_log(log_path: Path, last_epoch: int) -> None:
     """Drop log lines of epochs after the checkpoint (a kill between logging and saving)."""
     if log_path.exists():
-        lines = [line for line in log_path.read_text().splitlines() if line.strip() and json.loads(line)["epoch"] <= last_epoch]
+        lines = [
+            line
+            for line in log_path.read_text().splitlines()
+            if line.strip() and json.loads(line)["epoch"] <= last_epoch
+        ]
         log_path.write_text("".join(line + "\n" for line in lines))
 
 
-def train(config: TrainConfig, dataset, out_dir, *, progress: bool = True, label: str | None = None) -> RunResult:
+def train(
+    config: TrainConfig, dataset, out_dir, *, progress: bool = True, label: str | None = None
+) -> RunResult:
     """Train on ``dataset`` (a :class:`Dataset` or a dataset directory) into ``out_dir``.
 
     Re-running the same command on the same ``out_dir`` resumes from ``last.pt``; on the CPU the
@@ -121,13 +137,18 @@ def train(config: TrainConfig, dataset, out_dir, *, progress: bool = True, label
     # Data
     data = dataset if isinstance(dataset, Dataset) else load_dataset(dataset)
     if len(data.splits.get("train", [])) < 2:
-        raise InputError(f"expected ≥ 2 training samples (batch normalisation), found {len(data.splits.get('train', []))}", data.path)
+        raise InputError(
+            f"expected ≥ 2 training samples (batch normalisation), found {len(data.splits.get('train', []))}",
+            data.path,
+        )
     train_set = data.subset("train")
     val_set = data.subset("val") if len(data.splits.get("val", [])) else None
     n_classes = 0
     if config.labels != "none":
         if data.labels is None:
-            raise InputError(f"labels mode {config.labels!r} needs labels.npy, the dataset has none", data.path)
+            raise InputError(
+                f"labels mode {config.labels!r} needs labels.npy, the dataset has none", data.path
+            )
         n_classes = int(np.max(data.labels)) + 1
     train_images = np.asarray(train_set.images)
     input_size = int(config.image_size or train_images.shape[1])  # what the encoder sees; saved for predict
@@ -143,7 +164,9 @@ def train(config: TrainConfig, dataset, out_dir, *, progress: bool = True, label
     if (out / "last.pt").exists():
         state = load_checkpoint(out / "last.pt", map_location=device)
         if state["config"] != config.to_dict():
-            raise InputError("holds a run with a different configuration; use another --out or delete it", out)
+            raise InputError(
+                "holds a run with a different configuration; use another --out or delete it", out
+            )
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         generator.set_state(state["generator"])
@@ -152,12 +175,25 @@ def train(config: TrainConfig, dataset, out_dir, *, progress: bool = True, label
         _resume_log(log_path, state["epoch"])
     else:
         write_json(out / "config.json", config.to_dict())
-        write_json(out / "dataset.json", {"path": str(Path(data.path).resolve()) if data.path else None, "sha256": data.manifest.get("sha256")})
+        write_json(
+            out / "dataset.json",
+            {
+                "path": str(Path(data.path).resolve()) if data.path else None,
+                "sha256": data.manifest.get("sha256"),
+            },
+        )
         log_path.write_text("")
 
     # The loop
     n_train = len(train_set)
-    bar = tqdm(range(start_epoch, config.epochs), disable=not progress, unit="epoch", desc=f"train {label or out.name}", initial=start_epoch, total=config.epochs)
+    bar = tqdm(
+        range(start_epoch, config.epochs),
+        disable=not progress,
+        unit="epoch",
+        desc=f"train {label or out.name}",
+        initial=start_epoch,
+        total=config.epochs,
+    )
     with BackgroundCheckpointer() as checkpointer:
         for epoch in bar:
             tic = time.perf_counter()
@@ -173,40 +209,103 @@ def train(config: TrainConfig, dataset, out_dir, *, progress: bool = True, label
                 loss = chamfer_distance(points, train_points[index].to(device)).mean()
                 objective = loss
                 if train_labels is not None and _uses_labels(config, epoch):
-                    objective = loss + config.label_weight * F.cross_entropy(model.classify(codewords), train_labels[index].to(device))
+                    objective = loss + config.label_weight * F.cross_entropy(
+                        model.classify(codewords), train_labels[index].to(device)
+                    )
                 optimizer.zero_grad(set_to_none=True)
                 objective.backward()
                 optimizer.step()
                 total += loss.item() * len(index)  # .item() syncs with the GPU once per batch
                 seen += len(index)
-            record = {"epoch": epoch, "train_chamfer": total / seen, "lr": lr, "labels_used": train_labels is not None and _uses_labels(config, epoch)}
+            record = {
+                "epoch": epoch,
+                "train_chamfer": total / seen,
+                "lr": lr,
+                "labels_used": train_labels is not None and _uses_labels(config, epoch),
+            }
             if val_set is not None and ((epoch + 1) % config.val_every == 0 or epoch == config.epochs - 1):
                 metrics = evaluate(model, val_set, config, device)
                 record.update(val_chamfer=metrics["chamfer"], val_fscore=metrics["fscore"])
                 if metrics["chamfer"] < best["val_chamfer"]:
-                    best = {"epoch": epoch, "val_chamfer": metrics["chamfer"], "val_fscore": metrics["fscore"]}
-                    checkpointer.save(out / "best.pt", {"model": model.state_dict(), "config": config.to_dict(), "n_classes": n_classes, "input_size": input_size, "epoch": epoch, "best": best})
+                    best = {
+                        "epoch": epoch,
+                        "val_chamfer": metrics["chamfer"],
+                        "val_fscore": metrics["fscore"],
+                    }
+                    checkpointer.save(
+                        out / "best.pt",
+                        {
+                            "model": model.state_dict(),
+                            "config": config.to_dict(),
+                            "n_classes": n_classes,
+                            "input_size": input_size,
+                            "epoch": epoch,
+                            "best": best,
+                        },
+                    )
             record["seconds"] = time.perf_counter() - tic
             with open(log_path, "a") as handle:
                 handle.write(json.dumps(record) + "\n")
-            checkpointer.save(out / "last.pt", {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "generator": generator.get_state(), "torch_rng": torch.get_rng_state(), "config": config.to_dict(), "n_classes": n_classes, "input_size": input_size, "epoch": epoch, "best": best})
+            checkpointer.save(
+                out / "last.pt",
+                {
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "generator": generator.get_state(),
+                    "torch_rng": torch.get_rng_state(),
+                    "config": config.to_dict(),
+                    "n_classes": n_classes,
+                    "input_size": input_size,
+                    "epoch": epoch,
+                    "best": best,
+                },
+            )
             bar.set_postfix(loss=f"{record['train_chamfer']:.4f}", val=f"{best['val_chamfer']:.4f}")
 
     # Predictions of the best model on the test split
     if not (out / "best.pt").exists():  # no validation split: the last model is the best we have
-        save_checkpoint(out / "best.pt", {"model": model.state_dict(), "config": config.to_dict(), "n_classes": n_classes, "input_size": input_size, "epoch": config.epochs - 1, "best": best})
+        save_checkpoint(
+            out / "best.pt",
+            {
+                "model": model.state_dict(),
+                "config": config.to_dict(),
+                "n_classes": n_classes,
+                "input_size": input_size,
+                "epoch": config.epochs - 1,
+                "best": best,
+            },
+        )
     model.load_state_dict(load_checkpoint(out / "best.pt", map_location=device)["model"])
     test_index = np.asarray(data.splits.get("test", []), np.int64)
-    points, codewords = predict(model, np.asarray(data.images)[test_index], image_size=config.image_size, device=device) if len(test_index) else (np.zeros((0, (config.model.eval_grid_size or config.model.grid_size) ** 2, 3), np.float32), np.zeros((0, 512), np.float32))
+    points, codewords = (
+        predict(model, np.asarray(data.images)[test_index], image_size=config.image_size, device=device)
+        if len(test_index)
+        else (
+            np.zeros((0, (config.model.eval_grid_size or config.model.grid_size) ** 2, 3), np.float32),
+            np.zeros((0, 512), np.float32),
+        )
+    )
     predictions = save_predictions(out / "predictions" / "test.npz", points, codewords, test_index)
-    return RunResult(out, int(best["epoch"]), float(best["val_chamfer"]), config.epochs, time.perf_counter() - started, predictions)
+    return RunResult(
+        out,
+        int(best["epoch"]),
+        float(best["val_chamfer"]),
+        config.epochs,
+        time.perf_counter() - started,
+        predictions,
+    )
 
 
 def save_predictions(path, points, codewords, indices, names=None) -> Path:
     """Write ``points`` (N, P, 3), ``codewords`` (N, D), ``indices`` (N,) and optional ``names``
     (N,) (a unicode array, readable without pickles) to an .npz, atomically."""
     extra = {} if names is None else {"names": np.asarray(names, dtype=str)}
-    arrays = dict(points=np.asarray(points, np.float32), codewords=np.asarray(codewords, np.float32), indices=np.asarray(indices, np.int64), **extra)
+    arrays = dict(
+        points=np.asarray(points, np.float32),
+        codewords=np.asarray(codewords, np.float32),
+        indices=np.asarray(indices, np.int64),
+        **extra,
+    )
     return atomic_write(path, lambda handle: np.savez(handle, **arrays))
 
 
@@ -218,7 +317,9 @@ def load_model(checkpoint) -> tuple[ReconstructionNet, TrainConfig, int]:
     try:
         model.load_state_dict(state["model"])
     except RuntimeError as error:
-        raise InputError(f"weights do not fit the saved configuration ({' '.join(str(error).split())[:200]})", checkpoint) from None
+        raise InputError(
+            f"weights do not fit the saved configuration ({' '.join(str(error).split())[:200]})", checkpoint
+        ) from None
     return model.eval(), config, int(state.get("input_size") or config.image_size or 128)
 
 
@@ -234,5 +335,8 @@ def predict_images(checkpoint, images: np.ndarray, *, batch_size: int = 64):
     if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
         raise InputError(f"expected uint8 images (N, H, W, 3), found {images.dtype} {images.shape}")
     if images.shape[1:3] != (input_size, input_size):
-        warnings.warn(f"images are {images.shape[2]}x{images.shape[1]}; resizing to the model's {input_size}x{input_size}", stacklevel=2)
+        warnings.warn(
+            f"images are {images.shape[2]}x{images.shape[1]}; resizing to the model's {input_size}x{input_size}",
+            stacklevel=2,
+        )
     return predict(model, images, image_size=input_size, batch_size=batch_size, device=torch.device("cpu"))
