@@ -82,7 +82,8 @@ def main():
     size = 32 if args.quick else args.image_size
     generate(SynthConfig(n_shapes=10, image_size=size), progress=False)  # compile outside the timings
     print(
-        f"{'dataset':32s} {'shapes':>7s} {'svrlens':>9s} {'shapes/s':>9s} {'plain baseline':>15s} {'speed-up':>9s}"
+        f"{'dataset':32s} {'shapes':>7s} {'svrlens':>9s} {'shapes/s':>9s} "
+        f"{'plain baseline':>15s} {'speed-up':>9s}"
     )
     for family, n in (
         ("cube-sphere", 200 if args.quick else 1000),
@@ -94,7 +95,8 @@ def main():
         seconds = time.perf_counter() - start
         baseline = plain_rate(config, 5 if args.quick else 20)
         print(
-            f"{family + f' ({size} px)':32s} {n:7d} {seconds:8.2f}s {n / seconds:9.0f} {baseline:11.1f}/s {n / seconds / baseline:8.0f}x"
+            f"{family + f' ({size} px)':32s} {n:7d} {seconds:8.2f}s {n / seconds:9.0f} "
+            f"{baseline:11.1f}/s {n / seconds / baseline:8.0f}x"
         )
 
 

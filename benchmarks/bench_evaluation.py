@@ -67,10 +67,12 @@ def main():
     baseline = n_pairs / rate + sk_ap
     print(f"data: {n_train} train / {n_test} test clouds of {points} points, {size} px images")
     print(
-        f"svrlens diagnose (everything):                {ours:8.1f} s   verdict {result['verdict']}, Case {result['case']}"
+        f"svrlens diagnose (everything):                {ours:8.1f} s   "
+        f"verdict {result['verdict']}, Case {result['case']}"
     )
     print(
-        f"plain baseline: cdist loop for {n_pairs} pairs ({rate:.0f} pairs/s, extrapolated) + scikit-learn AP ({sk_ap:.1f} s): {baseline:8.1f} s"
+        f"plain baseline: cdist loop for {n_pairs} pairs ({rate:.0f} pairs/s, extrapolated) "
+        f"+ scikit-learn AP ({sk_ap:.1f} s): {baseline:8.1f} s"
     )
     print(f"speed-up: {baseline / ours:.0f}x")
 

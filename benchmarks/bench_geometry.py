@@ -122,7 +122,8 @@ def main():
         f"(8 flops per point pair); pairwise_chamfer reaches {rate_ch / bound:.0%} of it"
     )
     print(
-        f"1000 x 1000 matrix ({1000 * 999 // 2} pairs of {p} points), extrapolated: {1000 * 999 / 2 / rate_ch:.1f} s"
+        f"1000 x 1000 matrix ({1000 * 999 // 2} pairs of {p} points), "
+        f"extrapolated: {1000 * 999 / 2 / rate_ch:.1f} s"
     )
     print(f"max relative error vs float64 cKDTree on {len(sample)} pairs: {err:.1e}")
 
@@ -134,7 +135,8 @@ def main():
     pairwise_l1(images[:3])
     t_l1, _ = timed(lambda: pairwise_l1(images))
     print(
-        f"pairwise_l1 on {n} images {images.shape[1]}x{images.shape[2]}x3 uint8: {t_l1:.2f} s ({n_pairs / t_l1:.0f} pairs/s)"
+        f"pairwise_l1 on {n} images {images.shape[1]}x{images.shape[2]}x3 uint8: "
+        f"{t_l1:.2f} s ({n_pairs / t_l1:.0f} pairs/s)"
     )
 
 

@@ -56,7 +56,8 @@ def main():
     AdaptiveAffinityPropagation().fit(warm)
 
     print(
-        f"{'N':>6s} {'sklearn AP':>11s} {'svrlens AP':>11s} {'speed-up':>9s} {'sklearn peak':>13s} {'svrlens peak':>13s} {'ARI':>6s} {'K':>9s} {'iters':>9s}"
+        f"{'N':>6s} {'sklearn AP':>11s} {'svrlens AP':>11s} {'speed-up':>9s} "
+        f"{'sklearn peak':>13s} {'svrlens peak':>13s} {'ARI':>6s} {'K':>9s} {'iters':>9s}"
     )
     for n in sizes:
         points, _ = make_blobs(n, centers=CENTRES, cluster_std=0.8, random_state=0)
@@ -71,8 +72,10 @@ def main():
         t_us, m_us, us = measure(lambda: AffinityPropagation(preference=preference, damping=0.75).fit(d32))
         ari = adjusted_rand_score(sk.labels_, us.labels_)
         print(
-            f"{n:6d} {t_sk:10.2f}s {t_us:10.2f}s {t_sk / t_us:8.1f}x {m_sk / 2**20:10.0f} MiB {m_us / 2**20:10.0f} MiB {ari:6.3f} "
-            f"{len(sk.cluster_centers_indices_):4d}/{len(us.cluster_centers_indices_):<4d} {sk.n_iter_:4d}/{us.n_iter_:<4d}"
+            f"{n:6d} {t_sk:10.2f}s {t_us:10.2f}s {t_sk / t_us:8.1f}x "
+            f"{m_sk / 2**20:10.0f} MiB {m_us / 2**20:10.0f} MiB {ari:6.3f} "
+            f"{len(sk.cluster_centers_indices_):4d}/{len(us.cluster_centers_indices_):<4d} "
+            f"{sk.n_iter_:4d}/{us.n_iter_:<4d}"
         )
 
     n = sizes[-1]
@@ -82,14 +85,16 @@ def main():
     t_sk = measure(lambda: sk_silhouette_samples(distances, labels, metric="precomputed"))[0]
     t_us = measure(lambda: silhouette_samples(distances, labels, check=False))[0]
     print(
-        f"\nsilhouette at N={n}: scikit-learn baseline {t_sk:.3f} s, svrlens {t_us:.3f} s ({t_sk / t_us:.1f}x)"
+        f"\nsilhouette at N={n}: scikit-learn baseline {t_sk:.3f} s, "
+        f"svrlens {t_us:.3f} s ({t_sk / t_us:.1f}x)"
     )
 
     n = 300 if args.quick else 1000
     points, truth = make_blobs(n, centers=CENTRES, cluster_std=0.8, random_state=0)
     t_scan, _, ada = measure(lambda: AdaptiveAffinityPropagation().fit(cdist(points, points)))
     print(
-        f"adaptive scan at N={n}: {t_scan:.2f} s, {len(ada.scan_)} preferences, K={len(ada.cluster_centers_indices_)}, "
+        f"adaptive scan at N={n}: {t_scan:.2f} s, {len(ada.scan_)} preferences, "
+        f"K={len(ada.cluster_centers_indices_)}, "
         f"silhouette {ada.silhouette_:.3f}, ARI vs true blobs {adjusted_rand_score(truth, ada.labels_):.3f}"
     )
 

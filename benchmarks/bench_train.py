@@ -89,7 +89,8 @@ def main():
     steps = 1 if args.quick else args.steps
     print(f"device: cpu, {torch.get_num_threads()} threads, float32 eager")
     print(
-        f"{'image':>6s} {'decoder':>8s} {'batch':>6s} {'plain baseline':>15s} {'svrlens':>12s} {'speed-up':>9s}"
+        f"{'image':>6s} {'decoder':>8s} {'batch':>6s} "
+        f"{'plain baseline':>15s} {'svrlens':>12s} {'speed-up':>9s}"
     )
     for size, width, batch in settings:
         model = build_model(ModelConfig(decoder_width=width))
@@ -99,7 +100,8 @@ def main():
         ours = step_rate(model, images, targets, chamfer_distance, steps)
         print(f"{size:5d}px {width:8d} {batch:6d} {base:10.1f} smp/s {ours:6.1f} smp/s {ours / base:8.2f}x")
     print(
-        f"\n{'decoder':>8s} {'points':>7s} {'batch':>6s} {'concat baseline':>16s} {'split (svrlens)':>16s} {'speed-up':>9s}"
+        f"\n{'decoder':>8s} {'points':>7s} {'batch':>6s} "
+        f"{'concat baseline':>16s} {'split (svrlens)':>16s} {'speed-up':>9s}"
     )
     for width in [16] if args.quick else [128, 512]:
         grid = 4 if args.quick else 32
@@ -108,7 +110,8 @@ def main():
         base = decoder_rate(decoder, codewords, literal_fold, steps)
         ours = decoder_rate(decoder, codewords, lambda fold, f, c: fold(f, c), steps)
         print(
-            f"{width:8d} {grid * grid:7d} {codewords.shape[0]:6d} {base:11.1f} smp/s {ours:11.1f} smp/s {ours / base:8.2f}x"
+            f"{width:8d} {grid * grid:7d} {codewords.shape[0]:6d} "
+            f"{base:11.1f} smp/s {ours:11.1f} smp/s {ours / base:8.2f}x"
         )
 
 

@@ -102,13 +102,16 @@ def _cmd_data_inspect(args) -> int:
     summary = inspect_dataset(args.dataset, split=args.split, progress=not args.quiet, random_state=args.seed)
     print(f"dataset      {summary['path']} ({summary['generator']})")
     print(
-        f"samples      {summary['samples']}, {summary['points']} points, images {summary['image_size'][0]}x{summary['image_size'][1]}"
+        f"samples      {summary['samples']}, {summary['points']} points, "
+        f"images {summary['image_size'][0]}x{summary['image_size'][1]}"
     )
     print("splits       " + ", ".join(f"{name} {size}" for name, size in summary["splits"].items()))
     for key, label in (("image_tendency", "images (ℓ1)"), ("shape_tendency", "shapes (Chamfer)")):
         t = summary[key]
         print(
-            f"{args.split} {label:17s} tendency {t['score']:.3f} [{t['interval'][0]:.3f}, {t['interval'][1]:.3f}], K={t['n_clusters']}, preference {t['preference']:.4g}"
+            f"{args.split} {label:17s} tendency {t['score']:.3f} "
+            f"[{t['interval'][0]:.3f}, {t['interval'][1]:.3f}], "
+            f"K={t['n_clusters']}, preference {t['preference']:.4g}"
         )
     if args.json:
         write_json(args.json, summary)
@@ -119,9 +122,10 @@ def _cmd_data_preview(args) -> int:
     from svrlens.data import load_dataset
     from svrlens.data.figures import preview_figure
 
-    print(
-        f"wrote {preview_figure(load_dataset(args.dataset), args.out, count=args.count, split=args.split, seed=args.seed)}"
+    figure = preview_figure(
+        load_dataset(args.dataset), args.out, count=args.count, split=args.split, seed=args.seed
     )
+    print(f"wrote {figure}")
     return 0
 
 
@@ -298,7 +302,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tendency.add_argument(
         "input",
-        help="DIST.npy (N, N), clouds (N, P, 3) or images (N, H, W, C) .npy, or a folder of *.png / *.npy clouds",
+        help=(
+            "DIST.npy (N, N), clouds (N, P, 3) or images (N, H, W, C) .npy, "
+            "or a folder of *.png / *.npy clouds"
+        ),
     )
     tendency.add_argument(
         "--labels", help="L.npy: ground-truth cluster label per sample (then used instead of clustering)"
@@ -396,7 +403,10 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument(
         "--out",
         default="svrlens-results",
-        help="output directory; re-running skips finished runs, resumes killed ones (default: ./svrlens-results)",
+        help=(
+            "output directory; re-running skips finished runs, resumes killed ones "
+            "(default: ./svrlens-results)"
+        ),
     )
     reproduce.add_argument(
         "--ray", action="store_true", help="run each model as a Ray task (local instance, or RAY_ADDRESS)"
@@ -407,7 +417,10 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument(
         "--jobs",
         type=int,
-        help="runs trained at once on this machine, each in its own process (default: one per CPU core, or 1 with a GPU); 1 trains in this process",
+        help=(
+            "runs trained at once on this machine, each in its own process "
+            "(default: one per CPU core, or 1 with a GPU); 1 trains in this process"
+        ),
     )
     reproduce.add_argument(
         "--cpus-per-run",

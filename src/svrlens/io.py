@@ -66,7 +66,8 @@ def load_png_folder(path) -> tuple[np.ndarray, list[str]]:
         images.append(read_image(file))
         if images[-1].shape != images[0].shape:
             raise InputError(
-                f"expected every image to be {images[0].shape[1]}x{images[0].shape[0]} like {files[0].name}, found {images[-1].shape[1]}x{images[-1].shape[0]}",
+                f"expected every image to be {images[0].shape[1]}x{images[0].shape[0]} like {files[0].name}, "
+                f"found {images[-1].shape[1]}x{images[-1].shape[0]}",
                 file,
             )
     return np.stack(images) if images else np.zeros((0, 0, 0, 3), np.uint8), [f.stem for f in files]

@@ -102,7 +102,8 @@ def load_folder(path, *, n_points: int = 1024, seed: int = 0) -> Dataset:
     missing_shapes = sorted(set(image_files) - set(shape_files))
     if missing_shapes:
         raise InputError(
-            f"no shape for {len(missing_shapes)} images (first: {missing_shapes[0]!r}; expected shapes/{missing_shapes[0]}.ply|obj|off|npy|npz)",
+            f"no shape for {len(missing_shapes)} images (first: {missing_shapes[0]!r}; "
+            f"expected shapes/{missing_shapes[0]}.ply|obj|off|npy|npz)",
             shapes_dir,
         )
     names = sorted(image_files)
@@ -110,7 +111,8 @@ def load_folder(path, *, n_points: int = 1024, seed: int = 0) -> Dataset:
     for name, image in zip(names, images):
         if image.shape != images[0].shape:
             raise InputError(
-                f"expected every image to be {images[0].shape[1]}x{images[0].shape[0]} like {names[0]}.png, found {image.shape[1]}x{image.shape[0]}",
+                f"expected every image to be {images[0].shape[1]}x{images[0].shape[0]} like {names[0]}.png, "
+                f"found {image.shape[1]}x{image.shape[0]}",
                 image_files[name],
             )
     clouds, resampled = zip(
@@ -118,7 +120,8 @@ def load_folder(path, *, n_points: int = 1024, seed: int = 0) -> Dataset:
     )
     if any(resampled):
         warnings.warn(
-            f"{sum(resampled)} of {len(names)} shapes had another number of points than {n_points} and were resampled (seed {seed})",
+            f"{sum(resampled)} of {len(names)} shapes had another number of points than {n_points} "
+            f"and were resampled (seed {seed})",
             stacklevel=2,
         )
     position = {n: k for k, n in enumerate(names)}
@@ -128,7 +131,8 @@ def load_folder(path, *, n_points: int = 1024, seed: int = 0) -> Dataset:
         declared = read_json(split_file)
         if not isinstance(declared, dict) or not set(declared) <= set(SPLITS):
             raise InputError(
-                f"expected an object with keys among {SPLITS}, found {type(declared).__name__} {sorted(declared) if isinstance(declared, dict) else ''}",
+                f"expected an object with keys among {SPLITS}, found {type(declared).__name__} "
+                f"{sorted(declared) if isinstance(declared, dict) else ''}",
                 split_file,
             )
         unknown = [n for names_ in declared.values() for n in names_ if n not in position]

@@ -40,7 +40,8 @@ def _finish(root, samples, splits, categories, n_points, seed, layout) -> Datase
     for (name, _, path, _), image in zip(samples, images):
         if image.shape != images[0].shape:
             raise InputError(
-                f"expected every image to be {images[0].shape[1]}x{images[0].shape[0]}, found {image.shape[1]}x{image.shape[0]}",
+                f"expected every image to be {images[0].shape[1]}x{images[0].shape[0]}, "
+                f"found {image.shape[1]}x{image.shape[0]}",
                 path,
             )
     clouds, resampled = [], 0

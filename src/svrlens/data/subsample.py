@@ -102,7 +102,8 @@ def subsample(base: Dataset, family: str, n: int):
     if base.morph is None or base.morph.shape[1] != centres.shape[1]:
         found = None if base.morph is None else base.morph.shape[1]
         raise ValueError(
-            f"base dataset: family {family} needs morph weights over {centres.shape[1]} base shapes, found {found}"
+            f"base dataset: family {family} needs morph weights over {centres.shape[1]} base shapes, "
+            f"found {found}"
         )
     morph = np.asarray(base.morph)
     train, cluster = draw_indices(morph, np.asarray(base.splits["train"]), family, n)
@@ -126,7 +127,8 @@ def subsample(base: Dataset, family: str, n: int):
         "train_clusters": cluster.tolist(),
     }
     if end_targets:
-        # The cloud of the base shape itself (the lattice/morph point nearest the corner), shared by the cluster.
+        # The cloud of the base shape itself (the lattice/morph point nearest the corner), shared by
+        # the cluster.
         ends = [int(np.argmin(np.linalg.norm(morph - centre, axis=1))) for centre in centres]
         points[: len(train)] = np.asarray(base.points)[np.asarray(ends)[cluster]]
         record["end_shape_indices"] = ends

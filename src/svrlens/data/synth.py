@@ -67,7 +67,8 @@ class SynthConfig:
         n_shapes = DEFAULT_SHAPES[self.family] if self.n_shapes is None else int(self.n_shapes)
         if n_shapes < 10 or self.n_points < 1 or not 8 <= self.image_size <= 1024:
             raise ValueError(
-                f"expected ≥ 10 shapes, ≥ 1 point and 8–1024 px, found {n_shapes}, {self.n_points}, {self.image_size}"
+                f"expected ≥ 10 shapes, ≥ 1 point and 8–1024 px, "
+                f"found {n_shapes}, {self.n_points}, {self.image_size}"
             )
         resolution = self.mesh_resolution or (16 if self.image_size <= 128 else 32)
         return SynthConfig(

@@ -21,7 +21,8 @@ from svrlens.io import load_npy, write_json, write_npy
 
 
 def chamfer_block(a, b, start: int, stop: int, *, device=None) -> np.ndarray:
-    """Rows ``start:stop`` of the Chamfer matrix of ``a`` (Na, P, 3) × ``b`` (Nb, P, 3): (stop − start, Nb)."""
+    """Rows ``start:stop`` of the Chamfer matrix of ``a`` (Na, P, 3) × ``b`` (Nb, P, 3):
+    (stop − start, Nb)."""
     return pairwise_chamfer(np.asarray(a[start:stop]), np.asarray(b), device=device)
 
 

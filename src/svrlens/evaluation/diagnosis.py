@@ -129,7 +129,8 @@ def diagnose(
     predictions = np.asarray(predictions, np.float32)
     if predictions.shape[0] != test_points.shape[0]:
         raise ValueError(
-            f"predictions: expected one per test sample ({test_points.shape[0]}), found {predictions.shape[0]}"
+            f"predictions: expected one per test sample ({test_points.shape[0]}), "
+            f"found {predictions.shape[0]}"
         )
     if len(train_points) < 3 or len(test_points) < 3:
         raise ValueError(
@@ -203,14 +204,22 @@ def diagnose(
     outputs_clustered = tendencies["output_tendency"]["score"] >= case_threshold
     memorised = float(np.nanmedian(memorisation["nearest_training_shape"])) >= memorisation_threshold
     verdict = "recognition" if outputs_clustered and memorised else "reconstruction"
+    output = tendencies["output_tendency"]
+    oracle_f = comparisons["oracle_nn"]["fscore"]
+    clustering_f = comparisons["clustering"]["fscore"]
     evidence = [
-        f"training shapes {'are' if shapes_clustered else 'are not'} clustered (tendency {tendencies['shape_tendency']['score']:.3f}), "
-        f"training images {'are' if images_clustered else 'are not'} (tendency {tendencies['image_tendency']['score']:.3f}): Case {case}",
-        f"predictions {'are' if outputs_clustered else 'are not'} clustered (output tendency {tendencies['output_tendency']['score']:.3f}, K={tendencies['output_tendency']['n_clusters']})",
-        f"median memorisation {np.nanmedian(memorisation['nearest_training_shape']):.3f} (1 = predictions are training shapes, 0 = as close as the truth)",
-        f"F-score of the model minus Oracle-NN: {comparisons['oracle_nn']['fscore']['relative_difference']:+.1%} "
-        f"[{comparisons['oracle_nn']['fscore']['relative_interval'][0]:+.1%}, {comparisons['oracle_nn']['fscore']['relative_interval'][1]:+.1%}]",
-        f"F-score of the model minus the clustering baseline: {comparisons['clustering']['fscore']['mean_difference']:+.3f} (KS p = {comparisons['clustering']['fscore']['ks_pvalue']:.2g})",
+        f"training shapes {'are' if shapes_clustered else 'are not'} clustered "
+        f"(tendency {tendencies['shape_tendency']['score']:.3f}), "
+        f"training images {'are' if images_clustered else 'are not'} "
+        f"(tendency {tendencies['image_tendency']['score']:.3f}): Case {case}",
+        f"predictions {'are' if outputs_clustered else 'are not'} clustered "
+        f"(output tendency {output['score']:.3f}, K={output['n_clusters']})",
+        f"median memorisation {np.nanmedian(memorisation['nearest_training_shape']):.3f} "
+        "(1 = predictions are training shapes, 0 = as close as the truth)",
+        f"F-score of the model minus Oracle-NN: {oracle_f['relative_difference']:+.1%} "
+        f"[{oracle_f['relative_interval'][0]:+.1%}, {oracle_f['relative_interval'][1]:+.1%}]",
+        f"F-score of the model minus the clustering baseline: {clustering_f['mean_difference']:+.3f} "
+        f"(KS p = {clustering_f['ks_pvalue']:.2g})",
     ]
     result = {
         "case": case,

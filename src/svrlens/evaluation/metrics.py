@@ -31,7 +31,8 @@ def per_sample_metrics(
     gt = np.asarray(ground_truth, np.float32)
     if pred.shape[0] != gt.shape[0]:
         raise ValueError(
-            f"predictions and ground truth: expected the same number of samples, found {pred.shape[0]} and {gt.shape[0]}"
+            f"predictions and ground truth: expected the same number of samples, "
+            f"found {pred.shape[0]} and {gt.shape[0]}"
         )
     absolute = thresholds_for(gt, thresholds, relative)
     chamfer = np.empty(len(gt))

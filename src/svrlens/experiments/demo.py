@@ -71,14 +71,19 @@ def run_demo(
 
 
 def format_demo_table(rows: list[DemoRow]) -> str:
-    header = f"{'training shapes':28s} {'N':>5s} {'K':>3s} {'tendency':>9s} {'95% interval':>16s} {'Chamfer matrix':>15s} {'pairs/s':>9s}"
+    header = (
+        f"{'training shapes':28s} {'N':>5s} {'K':>3s} {'tendency':>9s} "
+        f"{'95% interval':>16s} {'Chamfer matrix':>15s} {'pairs/s':>9s}"
+    )
     lines = [header, "-" * len(header)]
     for row in rows:
         interval = f"[{row.interval[0]:.3f}, {row.interval[1]:.3f}]"
         lines.append(
-            f"{row.name:28s} {row.n_shapes:5d} {row.n_clusters:3d} {row.tendency:9.3f} {interval:>16s} {row.seconds:14.2f}s {row.pairs_per_second:9.0f}"
+            f"{row.name:28s} {row.n_shapes:5d} {row.n_clusters:3d} {row.tendency:9.3f} "
+            f"{interval:>16s} {row.seconds:14.2f}s {row.pairs_per_second:9.0f}"
         )
     lines.append(
-        "tendency: mean silhouette (eq. 10) over the Chamfer matrix, clusters from adaptive affinity propagation"
+        "tendency: mean silhouette (eq. 10) over the Chamfer matrix, "
+        "clusters from adaptive affinity propagation"
     )
     return "\n".join(lines)

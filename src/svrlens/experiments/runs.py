@@ -5,7 +5,8 @@ Layout under a sweep's output directory::
     data/<base family>-<hash>/base/          the base dataset (content-addressed by its SynthConfig)
     data/<base family>-<hash>/<family>.<n>/  a subsampled set, written on first use
     runs/<set>-s<seed>-<hash>/spec.json      what the run is (RunSpec.to_dict)
-                             train/          the training run (config.json, log.jsonl, last.pt, best.pt, predictions/)
+                             train/          the training run (config.json, log.jsonl, last.pt, best.pt,
+                                             predictions/)
                              diagnosis/      diagnosis.json, summary.txt, figures/, matrices.npz
                              result.json     the run's record; written last, so it marks the run finished
 

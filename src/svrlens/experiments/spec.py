@@ -101,7 +101,8 @@ class ExperimentSpec:
                 )
             if FAMILY_BASE[study.family] not in self.bases:
                 raise ValueError(
-                    f"study {study.family}: needs base {FAMILY_BASE[study.family]!r}, the spec has {sorted(self.bases)}"
+                    f"study {study.family}: needs base {FAMILY_BASE[study.family]!r}, "
+                    f"the spec has {sorted(self.bases)}"
                 )
             if not study.sets or any(not 1 <= n <= N_SETS for n in study.sets):
                 raise ValueError(
@@ -115,7 +116,8 @@ class ExperimentSpec:
                 )
             if any(mode not in LABEL_MODES for mode in self.label_study.modes):
                 raise ValueError(
-                    f"label_study.modes: expected a subset of {LABEL_MODES}, found {list(self.label_study.modes)}"
+                    f"label_study.modes: expected a subset of {LABEL_MODES}, "
+                    f"found {list(self.label_study.modes)}"
                 )
             self.label_study.train.validate()
         self.evaluation.validate()

@@ -70,7 +70,8 @@ def reproduce(spec: ExperimentSpec, out, *, executor=None, progress: bool = True
         for record in executor.run(todo, out, progress=progress):
             records[record["key"]] = record
             bar.set_postfix_str(
-                f"{record['name']}: {record['verdict']}, output tendency {record['output_tendency']['score']:.2f}"
+                f"{record['name']}: {record['verdict']}, "
+                f"output tendency {record['output_tendency']['score']:.2f}"
             )
             bar.update(1)
 
@@ -324,34 +325,43 @@ def write_diagnosis_results(diagnosis: dict, out, *, name: str = "your data") ->
 
 def format_results(results: dict) -> str:
     """The verdict per data set and the checks, as printed by ``svrlens reproduce``."""
-    header = f"{'set':12s} {'case':>4s} {'verdict':>15s} {'images':>7s} {'shapes':>7s} {'output':>7s} {'95% interval':>16s} {'model CD':>9s} {'oracle CD':>9s}"
+    header = (
+        f"{'set':12s} {'case':>4s} {'verdict':>15s} {'images':>7s} {'shapes':>7s} {'output':>7s} "
+        f"{'95% interval':>16s} {'model CD':>9s} {'oracle CD':>9s}"
+    )
     lines = [header, "-" * len(header)]
     for name, e in results["datasets"].items():
         t = e["output_tendency"]
         interval = "[{:.3f}, {:.3f}]".format(*t["interval"])
         lines.append(
-            f"{name:12s} {e['case']:4d} {e['verdict']:>15s} {e['image_tendency']['score']:7.3f} {e['shape_tendency']['score']:7.3f} {t['score']:7.3f} "
+            f"{name:12s} {e['case']:4d} {e['verdict']:>15s} "
+            f"{e['image_tendency']['score']:7.3f} {e['shape_tendency']['score']:7.3f} {t['score']:7.3f} "
             f"{interval:>16s} {e['model']['chamfer']:9.4f} {e['oracle_nn']['chamfer']:9.4f}"
         )
     for mode, e in (results.get("label_study") or {}).items():
         lines.append(
-            f"labels {mode:5s} Chamfer {e['model']['chamfer']:.4f} (Oracle-NN {e['oracle_nn']['chamfer']:.4f}), codeword silhouette by label {e['codeword_silhouette_by_label']}"
+            f"labels {mode:5s} Chamfer {e['model']['chamfer']:.4f} "
+            f"(Oracle-NN {e['oracle_nn']['chamfer']:.4f}), "
+            f"codeword silhouette by label {e['codeword_silhouette_by_label']}"
         )
     checks = results.get("checks") or {}
     if checks.get("rising_1.2"):
         c = checks["rising_1.2"]
         lines.append(
-            f"1.2.n: Spearman rho(n, output tendency) = {c['spearman_rho']:.3f} (needs >= {c['threshold']}): {'REPRODUCED' if c['passed'] else 'NOT reproduced'}"
+            f"1.2.n: Spearman rho(n, output tendency) = {c['spearman_rho']:.3f} (needs >= {c['threshold']}): "
+            f"{'REPRODUCED' if c['passed'] else 'NOT reproduced'}"
         )
     if checks.get("flat_1.1"):
         c = checks["flat_1.1"]
         lines.append(
-            f"1.1.n: output tendency at or below the lowest 1.2.n ({c['lowest_1.2']}, upper bound {c['ceiling']:.3f}) within the intervals: "
+            f"1.1.n: output tendency at or below the lowest 1.2.n "
+            f"({c['lowest_1.2']}, upper bound {c['ceiling']:.3f}) within the intervals: "
             f"{'REPRODUCED' if c['passed'] else 'NOT reproduced, above: ' + ', '.join(c['above'])}"
         )
     prov = results.get("provenance") or {}
     if "wall_seconds" in prov:
         lines.append(
-            f"{prov['runs']} runs ({prov['runs_skipped']} already finished), {prov['wall_seconds']:.0f} s wall"
+            f"{prov['runs']} runs ({prov['runs_skipped']} already finished), "
+            f"{prov['wall_seconds']:.0f} s wall"
         )
     return "\n".join(lines)

@@ -96,7 +96,8 @@ def check_thresholds(threshold, dtype=torch.float64) -> tuple[torch.Tensor, bool
     t = torch.as_tensor(threshold, dtype=dtype).detach().cpu().reshape(-1)
     if not scalar and (np.ndim(threshold) != 1 or t.numel() == 0):
         raise ValueError(
-            f"threshold: expected a float or a non-empty 1-D sequence, found shape {tuple(np.shape(threshold))}"
+            f"threshold: expected a float or a non-empty 1-D sequence, "
+            f"found shape {tuple(np.shape(threshold))}"
         )
     if not bool(torch.isfinite(t).all()) or bool((t < 0).any()):
         raise ValueError(f"threshold: expected finite values ≥ 0, found {t.tolist()}")

@@ -35,7 +35,8 @@ def _tile_size(bytes_per_item: int, bytes_per_pair: int, max_memory: int) -> int
         side //= 2
     if 2 * side * bytes_per_item + side * side * bytes_per_pair > max_memory:
         raise ValueError(
-            f"max_memory: {max_memory} bytes cannot hold even one pair (needs {2 * bytes_per_item + bytes_per_pair})"
+            f"max_memory: {max_memory} bytes cannot hold even one pair "
+            f"(needs {2 * bytes_per_item + bytes_per_pair})"
         )
     return side
 

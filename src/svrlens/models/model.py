@@ -46,7 +46,8 @@ class ReconstructionNet(nn.Module):
         )
 
     def forward(self, images: torch.Tensor, grid_size: int | None = None):
-        """images (B, 3, H, W) → points (B, grid_size², 3) (default: the training grid), codewords (B, 512)."""
+        """images (B, 3, H, W) → points (B, grid_size², 3) (default: the training grid),
+        codewords (B, 512)."""
         codewords = self.encoder(images)
         return self.decoder(codewords, grid_size), codewords
 

@@ -20,19 +20,24 @@ from . import figures
 REPORT = "report.html"
 
 _QUESTION = (
-    "Does the network <em>reconstruct</em> the shape in the image, or <em>recognise</em> the image and emit a "
-    "memorised shape? The paper's answer: it recognises only when the training shapes are clustered and the training "
-    "images are not (Case 1); otherwise it reconstructs. The clustering tendency (mean silhouette, eq. 10) of the "
-    "training images, the training shapes and the predictions measures which case a data set is in and what the network did."
+    "Does the network <em>reconstruct</em> the shape in the image, or <em>recognise</em> the image and "
+    "emit a memorised shape? The paper's answer: it recognises only when the training shapes are "
+    "clustered and the training images are not (Case 1); otherwise it reconstructs. The clustering "
+    "tendency (mean silhouette, eq. 10) of the training images, the training shapes and the predictions "
+    "measures which case a data set is in and what the network did."
 )
 
 _STYLE = """
-body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:1100px;padding:1.5em;color:#1d1d1f}
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;\
+max-width:1100px;padding:1.5em;color:#1d1d1f}
 h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.8em;border-bottom:1px solid #ddd;padding-bottom:.2em}
-table{border-collapse:collapse;font-size:.86em;margin:.6em 0}th,td{border:1px solid #ddd;padding:.25em .5em;text-align:right}
+table{border-collapse:collapse;font-size:.86em;margin:.6em 0}\
+th,td{border:1px solid #ddd;padding:.25em .5em;text-align:right}
 th{background:#f4f4f6}td.l,th.l{text-align:left}.recognition{color:#b3261e;font-weight:600}.reconstruction{color:#1b6e2f;font-weight:600}
-.pass{color:#1b6e2f;font-weight:600}.fail{color:#b3261e;font-weight:600}figure{margin:1em 0}figure img{max-width:100%;border:1px solid #eee}
-figcaption{font-size:.85em;color:#555}pre{background:#f6f6f8;padding:.8em;overflow:auto;font-size:.8em}dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}
+.pass{color:#1b6e2f;font-weight:600}.fail{color:#b3261e;font-weight:600}figure{margin:1em 0}\
+figure img{max-width:100%;border:1px solid #eee}
+figcaption{font-size:.85em;color:#555}pre{background:#f6f6f8;padding:.8em;overflow:auto;font-size:.8em}\
+dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}
 dt{font-weight:600}dd{margin:0;word-break:break-all}.broken{outline:3px solid #b3261e}
 """
 
@@ -60,7 +65,10 @@ def _interval(entry: dict | None, key="interval", digits=3) -> str:
 
 def _image(path: Path, caption: str) -> str:
     data = base64.b64encode(Path(path).read_bytes()).decode()
-    return f'<figure><img alt="{escape(caption)}" src="data:image/png;base64,{data}"><figcaption>{escape(caption)}</figcaption></figure>'
+    return (
+        f'<figure><img alt="{escape(caption)}" src="data:image/png;base64,{data}">'
+        f"<figcaption>{escape(caption)}</figcaption></figure>"
+    )
 
 
 def _verdict_table(datasets: dict) -> str:
@@ -68,12 +76,15 @@ def _verdict_table(datasets: dict) -> str:
     for name, e in datasets.items():
         verdict = str(e["verdict"])
         rows.append(
-            f'<tr><td class="l">{escape(name)}</td><td>{_fmt(e["case"])}</td><td class="l {escape(verdict)}">{escape(verdict)}</td>'
+            f'<tr><td class="l">{escape(name)}</td><td>{_fmt(e["case"])}</td>'
+            f'<td class="l {escape(verdict)}">{escape(verdict)}</td>'
             f"<td>{_fmt(e['image_tendency']['score'])}</td><td>{_fmt(e['shape_tendency']['score'])}</td>"
-            f"<td>{_fmt(e['output_tendency']['score'])} {_interval(e['output_tendency'])}</td><td>{_fmt(e.get('memorisation'))}</td></tr>"
+            f"<td>{_fmt(e['output_tendency']['score'])} {_interval(e['output_tendency'])}</td>"
+            f"<td>{_fmt(e.get('memorisation'))}</td></tr>"
         )
     return (
-        '<table><tr><th class="l">data set</th><th>case</th><th class="l">verdict</th><th>image tendency</th><th>shape tendency</th>'
+        '<table><tr><th class="l">data set</th><th>case</th><th class="l">verdict</th>'
+        "<th>image tendency</th><th>shape tendency</th>"
         "<th>output tendency [95 %]</th><th>memorisation</th></tr>" + "".join(rows) + "</table>"
     )
 
@@ -86,8 +97,9 @@ def _checks(checks: dict | None) -> str:
     if rising is not None:
         ok = "pass" if rising["passed"] else "fail"
         items.append(
-            f'<li class="{ok}">1.2.1 → 1.2.7: output tendency rises as the image tendency falls — Spearman ρ(n, output tendency) = '
-            f"{rising['spearman_rho']:.3f} (needs ≥ {rising['threshold']}): {'reproduced' if rising['passed'] else 'not reproduced'}</li>"
+            f'<li class="{ok}">1.2.1 → 1.2.7: output tendency rises as the image tendency falls — '
+            f"Spearman ρ(n, output tendency) = {rising['spearman_rho']:.3f} (needs ≥ {rising['threshold']}): "
+            f"{'reproduced' if rising['passed'] else 'not reproduced'}</li>"
         )
     if flat is not None:
         ok = "pass" if flat["passed"] else "fail"
@@ -95,8 +107,10 @@ def _checks(checks: dict | None) -> str:
             "none above" if not flat["above"] else "above: " + ", ".join(escape(a) for a in flat["above"])
         )
         items.append(
-            f'<li class="{ok}">1.1.1 → 1.1.7: output tendency stays low — no set above the lowest 1.2.n ({escape(flat["lowest_1.2"])}, '
-            f"upper bound {flat['ceiling']:.3f}) by more than the intervals ({detail}): {'reproduced' if flat['passed'] else 'not reproduced'}</li>"
+            f'<li class="{ok}">1.1.1 → 1.1.7: output tendency stays low — '
+            f"no set above the lowest 1.2.n ({escape(flat['lowest_1.2'])}, "
+            f"upper bound {flat['ceiling']:.3f}) by more than the intervals ({detail}): "
+            f"{'reproduced' if flat['passed'] else 'not reproduced'}</li>"
         )
     return "<h2>The paper's result (fig. 4), checked</h2><ul>" + "".join(items) + "</ul>" if items else ""
 
@@ -114,7 +128,8 @@ def _numbers_table(datasets: dict, thresholds: list, relative: bool) -> str:
         for key in ("image_tendency", "shape_tendency", "output_tendency"):
             std = e[key].get("seed_std")
             cells.append(
-                f"<td>{_fmt(e[key]['score'])}<br>{_interval(e[key])}{'' if std is None else f'<br>± {std:.3f} (seeds)'}</td>"
+                f"<td>{_fmt(e[key]['score'])}<br>{_interval(e[key])}"
+                f"{'' if std is None else f'<br>± {std:.3f} (seeds)'}</td>"
             )
         for key in ("model", "oracle_nn", "retrieval", "clustering"):
             m = e[key]
@@ -145,7 +160,8 @@ def _provenance(results: dict) -> str:
     )
     spec = escape(json.dumps(results.get("spec"), indent=1))
     return (
-        f"<h2>Provenance</h2><dl>{body}</dl><details><summary>data hashes (SHA-256 of every array)</summary><dl>{digests}</dl></details>"
+        f"<h2>Provenance</h2><dl>{body}</dl>"
+        f"<details><summary>data hashes (SHA-256 of every array)</summary><dl>{digests}</dl></details>"
         f"<details><summary>the spec (configuration, seeds)</summary><pre>{spec}</pre></details>"
     )
 
@@ -197,7 +213,8 @@ def build_report(out_dir, *, title: str | None = None) -> Path:
     parts += [
         _image(
             p,
-            "fig. 3 — training-set coverage: which shapes the training images show (colour: training cluster)",
+            "fig. 3 — training-set coverage: which shapes the training images show "
+            "(colour: training cluster)",
         )
         for p in figures.coverage(datasets, figure_dir)
     ]
@@ -221,7 +238,8 @@ def build_report(out_dir, *, title: str | None = None) -> Path:
                 threshold_index=index,
                 threshold_label=f"{thresholds[index]:g}" + (" of the box side" if relative else ""),
             ),
-            "fig. 6 — the model against the Oracle-NN (the nearest training shape to the truth), with 95 % intervals",
+            "fig. 6 — the model against the Oracle-NN (the nearest training shape to the truth), "
+            "with 95 % intervals",
         )
     )
     for name, entry in study.items():
@@ -231,20 +249,23 @@ def build_report(out_dir, *, title: str | None = None) -> Path:
                 _image(
                     tsne,
                     f"fig. 7 — t-SNE of test codewords, trained with {name}; silhouette by label "
-                    f"{_fmt(entry.get('codeword_silhouette_by_label'))}, Chamfer {entry['model']['chamfer']:.4f}",
+                    f"{_fmt(entry.get('codeword_silhouette_by_label'))}, "
+                    f"Chamfer {entry['model']['chamfer']:.4f}",
                 )
             )
     parts += _qualitative(datasets | study, root)
     parts.append(
-        "<h2>Every number</h2><p>Tendencies: mean silhouette with a 95 % bootstrap interval. Scores: means over the test samples with "
-        "95 % bootstrap intervals. Chamfer is eq. 2 (unsquared, both directions summed).</p>"
+        "<h2>Every number</h2><p>Tendencies: mean silhouette with a 95 % bootstrap interval. "
+        "Scores: means over the test samples with 95 % bootstrap intervals. "
+        "Chamfer is eq. 2 (unsquared, both directions summed).</p>"
     )
     parts.append(_numbers_table(datasets, thresholds, relative))
     if study and datasets is not study:
         parts.append("<h3>Label study</h3>" + _numbers_table(study, thresholds, relative))
     parts.append(_provenance(results))
     html = (
-        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">'
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{escape(name)}</title><style>{_STYLE}</style></head><body>{''.join(parts)}{_CHECK}</body></html>\n"
     )
     return atomic_write(root / "report.html", lambda handle: handle.write(html.encode()))

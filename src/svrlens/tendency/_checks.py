@@ -33,7 +33,8 @@ def check_distances(distances, *, name: str = "distances", atol: float = 1e-6):
     diagonal = d.diagonal()
     if bool((diagonal != 0).any()):
         raise ValueError(
-            f"{name}: expected a zero diagonal, found {int((diagonal != 0).sum())} non-zero entries (max {float(abs(diagonal).max()):.3g})"
+            f"{name}: expected a zero diagonal, found {int((diagonal != 0).sum())} non-zero entries "
+            f"(max {float(abs(diagonal).max()):.3g})"
         )
     scale = float(d.max()) if d.shape[0] > 1 else 0.0
     asym = float((d - d.T).abs().max()) if is_tensor else float(np.abs(d - d.T).max())

@@ -159,7 +159,8 @@ class AffinityPropagation:
             raise ValueError(f"damping: expected a value in [0.5, 1), found {self.damping}")
         if int(self.max_iter) < 1 or int(self.convergence_iter) < 1:
             raise ValueError(
-                f"max_iter and convergence_iter: expected ≥ 1, found {self.max_iter} and {self.convergence_iter}"
+                f"max_iter and convergence_iter: expected ≥ 1, "
+                f"found {self.max_iter} and {self.convergence_iter}"
             )
         if self.dtype not in (torch.float32, torch.float64):
             raise ValueError(f"dtype: expected torch.float32 or torch.float64, found {self.dtype}")
@@ -184,7 +185,8 @@ class AffinityPropagation:
         self.n_iter_, self.converged_, self.damping_ = run.n_iter, run.converged, run.damping
         if not run.converged:
             warnings.warn(
-                f"Affinity propagation did not converge in {run.n_iter} iterations; using the last iteration's exemplars.",
+                f"Affinity propagation did not converge in {run.n_iter} iterations; "
+                "using the last iteration's exemplars.",
                 ConvergenceWarning,
                 stacklevel=3,
             )
@@ -332,7 +334,8 @@ class AdaptiveAffinityPropagation(AffinityPropagation):
 
         if not self.scan_factor > 1 or int(self.max_steps) < 1:
             raise ValueError(
-                f"scan_factor and max_steps: expected > 1 and ≥ 1, found {self.scan_factor} and {self.max_steps}"
+                f"scan_factor and max_steps: expected > 1 and ≥ 1, "
+                f"found {self.scan_factor} and {self.max_steps}"
             )
         distances, device, dtype = _prepare(distances, self.dtype, self.device)
         n = distances.shape[0]

@@ -20,7 +20,8 @@ def _clouds_from_folder(files) -> np.ndarray:
             raise InputError(f"expected one cloud of shape (P, 3), found {cloud.shape}", file)
         if cloud.shape[0] != clouds[0].shape[0]:
             raise InputError(
-                f"ragged clouds: expected {clouds[0].shape[0]} points like {files[0].name}, found {cloud.shape[0]}",
+                f"ragged clouds: expected {clouds[0].shape[0]} points like {files[0].name}, "
+                f"found {cloud.shape[0]}",
                 file,
             )
     return np.stack(clouds).astype(np.float32, copy=False)
@@ -56,7 +57,8 @@ def distances_from_path(path, *, progress: bool = False) -> tuple[np.ndarray, st
     if array.ndim == 4:
         return _wrap(path, lambda: pairwise_l1(array)), f"{array.shape[0]} images (ℓ1)"
     raise InputError(
-        f"expected a square distance matrix, clouds (N, P, 3) or images (N, H, W, C), found shape {array.shape}",
+        "expected a square distance matrix, clouds (N, P, 3) or images (N, H, W, C), "
+        f"found shape {array.shape}",
         path,
     )
 

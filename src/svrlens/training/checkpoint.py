@@ -25,7 +25,8 @@ def load_checkpoint(path, map_location="cpu") -> dict:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:  # torch raises many types for corrupt files
         raise InputError(
-            f"not a readable svrlens checkpoint: corrupt, truncated, or holding objects other than tensors ({type(error).__name__})",
+            "not a readable svrlens checkpoint: corrupt, truncated, or holding objects other than tensors "
+            f"({type(error).__name__})",
             path,
         ) from None
     if not isinstance(state, dict) or "model" not in state or "config" not in state:

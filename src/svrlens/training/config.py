@@ -38,7 +38,8 @@ class TrainConfig:
             raise ValueError(f"labels: expected one of {LABEL_MODES}, found {self.labels!r}")
         if self.epochs < 1 or self.batch_size < 1 or self.val_every < 1 or not self.lr > 0:
             raise ValueError(
-                f"expected epochs, batch_size, val_every ≥ 1 and lr > 0, found {self.epochs}, {self.batch_size}, {self.val_every}, {self.lr}"
+                f"expected epochs, batch_size, val_every ≥ 1 and lr > 0, "
+                f"found {self.epochs}, {self.batch_size}, {self.val_every}, {self.lr}"
             )
         if self.image_size is not None and not 32 <= self.image_size <= 512:
             raise ValueError(f"image_size: expected 32–512 px, found {self.image_size}")

@@ -336,7 +336,8 @@ def predict_images(checkpoint, images: np.ndarray, *, batch_size: int = 64):
         raise InputError(f"expected uint8 images (N, H, W, 3), found {images.dtype} {images.shape}")
     if images.shape[1:3] != (input_size, input_size):
         warnings.warn(
-            f"images are {images.shape[2]}x{images.shape[1]}; resizing to the model's {input_size}x{input_size}",
+            f"images are {images.shape[2]}x{images.shape[1]}; "
+            f"resizing to the model's {input_size}x{input_size}",
             stacklevel=2,
         )
     return predict(model, images, image_size=input_size, batch_size=batch_size, device=torch.device("cpu"))
