@@ -171,6 +171,14 @@ def _cmd_train(args) -> int:
     result = train(config, args.dataset, args.out, progress=not args.quiet)
     print(f"run          {result.out_dir} ({result.epochs} epochs, {result.seconds:.1f} s)")
     print(f"best         epoch {result.best_epoch}, validation Chamfer {result.best_val_chamfer:.4f}")
+    print(f"baseline     one training shape for every image: {result.baseline_val_chamfer:.4f}")
+    if not result.trained:
+        print(
+            "svrlens: warning: the model did not train: it is no better than predicting one training "
+            "shape for "
+            "every image (train longer, or check the data)",
+            file=sys.stderr,
+        )
     print(f"predictions  {result.predictions}")
     return 0
 
@@ -209,35 +217,49 @@ def _cmd_predict(args) -> int:
     return 0
 
 
-def _print_diagnosis(result, out) -> int:
-    from svrlens.evaluation import format_summary
+def _evaluation_config(args):
+    from svrlens.evaluation import EvaluationConfig
 
+    try:
+        return EvaluationConfig(
+            thresholds=tuple(args.thresholds),
+            relative=not args.absolute,
+            n_bootstrap=args.bootstrap,
+            seed=args.seed,
+        ).validate()
+    except ValueError as error:  # the config names its field; the user typed an option
+        raise InputError(
+            str(error).replace("evaluation.", "--").replace("n_bootstrap", "bootstrap")
+        ) from None
+
+
+def _write_diagnosis(result, out, name: str) -> int:
+    """results.json and report.html beside diagnosis.json, then the summary on screen."""
+    from svrlens.evaluation import format_summary
+    from svrlens.experiments.sweep import write_diagnosis_results
+    from svrlens.report import build_report
+
+    write_diagnosis_results(result, out, name=name)
+    report = build_report(out, title=f"svrlens diagnosis — {name}")
     print(format_summary(result))
-    print(f"\nwrote {out}/diagnosis.json and {out}/summary.txt")
+    print(f"\nwrote {out}/diagnosis.json, {out}/summary.txt and {report}")
     return 0
 
 
 def _cmd_diagnose(args) -> int:
     from svrlens.evaluation import run_diagnosis
-    from svrlens.experiments.sweep import write_diagnosis_results
-    from svrlens.report import build_report
 
     result = run_diagnosis(
         args.train,
         args.predictions,
         test_dataset=args.test,
         out_dir=args.out,
-        random_state=args.seed,
-        progress=not args.quiet,
+        config=_evaluation_config(args),
         cache_dir=args.cache,
-        thresholds=args.thresholds,
-        relative=not args.absolute,
         save_matrices=True,
+        progress=not args.quiet,
     )
-    write_diagnosis_results(result, args.out, name=args.name)
-    _print_diagnosis(result, args.out)
-    print(f"wrote {build_report(args.out, title=f'svrlens diagnosis — {args.name}')}")
-    return 0
+    return _write_diagnosis(result, args.out, args.name)
 
 
 def _cmd_reproduce(args) -> int:
@@ -279,8 +301,58 @@ def _cmd_evaluate(args) -> int:
 
     from svrlens.evaluation import evaluate_run
 
-    out = args.out or Path(args.run) / "diagnosis"
-    return _print_diagnosis(evaluate_run(args.run, out_dir=out, progress=not args.quiet), out)
+    out = Path(args.out or Path(args.run) / "diagnosis")
+    result = evaluate_run(args.run, out_dir=out, config=_evaluation_config(args), progress=not args.quiet)
+    return _write_diagnosis(result, out, Path(args.run).name)
+
+
+def _cmd_calibrate(args) -> int:
+    from pathlib import Path
+
+    from svrlens.evaluation.calibration import calibrate
+
+    report = calibrate(
+        args.dataset, out_dir=args.out, config=_evaluation_config(args), progress=not args.quiet
+    )
+    print(
+        f"{'predictor':36s} {'expected':>15s} {'verdict':>15s} {'gain':>6s} {'interval':>14s} {'Chamfer':>8s}"
+    )
+    for row in report["rows"]:
+        low, high = row["interval"]
+        mark = "" if row["expected"] is None else ("  ok" if row["expected"] == row["verdict"] else "  WRONG")
+        print(
+            f"{row['name']:36s} {row['expected'] or '–':>15s} {row['verdict']:>15s} {row['value']:6.2f} "
+            f"[{low:5.2f}, {high:5.2f}] {row['chamfer']:8.4f}{mark}"
+        )
+    print(f"wrote {Path(args.out) / 'calibration.json'} and {Path(args.out) / 'calibration.png'}")
+    return 0
+
+
+def _add_evaluation_options(parser) -> None:
+    """The options of an EvaluationConfig (svrlens.evaluation.config), shared by diagnose/evaluate."""
+    from svrlens.evaluation import DEFAULT_THRESHOLDS
+
+    parser.add_argument(
+        "--thresholds",
+        type=float,
+        nargs="+",
+        default=list(DEFAULT_THRESHOLDS),
+        help="F-score thresholds, fractions of each ground truth's bounding-box side (default: "
+        f"{' '.join(f'{t:g}' for t in DEFAULT_THRESHOLDS)}; "
+        "a threshold below the point spacing is warned about)",
+    )
+    parser.add_argument(
+        "--absolute",
+        action="store_true",
+        help="thresholds are absolute distances, not fractions of the box side",
+    )
+    parser.add_argument(
+        "--bootstrap", type=int, default=1000, help="bootstrap resamples of every interval (default: 1000)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the bootstraps and clusterings (default: 0)"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -367,25 +439,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     diagnose.add_argument("--out", default="diagnosis", help="output directory (default: ./diagnosis)")
     diagnose.add_argument(
-        "--thresholds",
-        type=float,
-        nargs="+",
-        default=[0.01, 0.02, 0.05],
-        help="F-score thresholds (default: 0.01 0.02 0.05, fractions of the ground truth's box side)",
-    )
-    diagnose.add_argument(
-        "--absolute",
-        action="store_true",
-        help="thresholds are absolute distances, not fractions of the box side",
-    )
-    diagnose.add_argument(
-        "--cache", help="directory for resumable blocks of the test x train Chamfer matrix (large data)"
+        "--cache",
+        help="directory for resumable blocks of every Chamfer matrix (large data: a killed run resumes)",
     )
     diagnose.add_argument(
         "--name", default="your data", help="the data set's name in the report (default: 'your data')"
     )
-    diagnose.add_argument("--seed", type=int, default=0)
-    diagnose.add_argument("--quiet", action="store_true")
+    _add_evaluation_options(diagnose)
     diagnose.set_defaults(func=_cmd_diagnose)
 
     reproduce = commands.add_parser(
@@ -437,11 +497,23 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("out_dir", help="directory holding results.json (of reproduce or diagnose)")
     report.set_defaults(func=_cmd_report)
 
-    evaluate = commands.add_parser("evaluate", help="diagnose a svrlens training run")
+    evaluate = commands.add_parser("evaluate", help="diagnose a svrlens training run (report.html included)")
     evaluate.add_argument("run", help="run directory of 'svrlens train'")
     evaluate.add_argument("--out", help="output directory (default: RUN/diagnosis)")
-    evaluate.add_argument("--quiet", action="store_true")
+    _add_evaluation_options(evaluate)
     evaluate.set_defaults(func=_cmd_evaluate)
+
+    calibrate = commands.add_parser(
+        "calibrate",
+        help="run the diagnosis on idealised predictors whose answer is known (recognisers, "
+        "reconstructors, interpolators, collapse) and plot the verdict's statistic against them",
+    )
+    calibrate.add_argument(
+        "dataset", help="a svrlens dataset directory or a user folder (train and test splits)"
+    )
+    calibrate.add_argument("--out", default="calibration", help="output directory (default: ./calibration)")
+    _add_evaluation_options(calibrate)
+    calibrate.set_defaults(func=_cmd_calibrate)
 
     data = commands.add_parser("data", help="synthetic datasets: synth, subsample, inspect, preview, export")
     data_commands = data.add_subparsers(

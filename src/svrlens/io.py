@@ -119,6 +119,11 @@ def write_json(path, data) -> Path:
     return atomic_write(path, lambda handle: handle.write(text.encode()))
 
 
+def write_text(path, text: str) -> Path:
+    """Write ``text`` as UTF-8, atomically."""
+    return atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
+
+
 def write_npy(path, array: np.ndarray) -> Path:
     """Write an array as ``.npy``, atomically."""
     return atomic_write(path, lambda handle: np.save(handle, array, allow_pickle=False))

@@ -28,6 +28,7 @@ def test_round_trip_and_manifest(small_base):
         "points.npy",
         "morph.npy",
         "labels.npy",
+        "dense.npy",
     }
     assert isinstance(small_base.points, np.memmap)
     train = small_base.subset("train")
@@ -114,6 +115,14 @@ def test_subsampled_families_of_base_1(small_base, family, size):
         )
         ends = record["end_shape_indices"]
         assert small_base.morph[ends[0], 1] == 0.0 and small_base.morph[ends[1], 1] == 1.0
+        # The dense reference of a training target is its end shape's, like its cloud.
+        dense = arrays["dense"][splits["train"]]
+        np.testing.assert_array_equal(dense[0], small_base.dense[ends[0]])
+        np.testing.assert_array_equal(dense[-1], small_base.dense[ends[1]])
+    np.testing.assert_array_equal(
+        arrays["dense"][splits["test"]], small_base.dense[small_base.splits["test"]]
+    )
+    assert record["base_parameters"] == small_base.manifest["parameters"]
 
 
 def _tendencies(base, family):
@@ -216,3 +225,30 @@ def test_cli_bad_input(tmp_path, args, message):
         result.stderr
     )
     assert not (tmp_path / "x").exists()
+
+
+def test_dense_clouds_are_independent_samples_of_the_same_surfaces(small_base):
+    """The dense evaluation cloud (4096 points) samples each shape's own surface, independently of
+    its training cloud: a training cloud is as close to its own dense cloud as a fresh sample of
+    the same surface is (the sampling floor), and clearly closer than to another shape's."""
+    from svrlens.data import MorphFamily, SynthConfig
+    from svrlens.geometry import pairwise_chamfer
+
+    assert small_base.dense.shape == (1000, 4096, 3) and small_base.manifest["counts"]["dense_points"] == 4096
+    family = MorphFamily(
+        SynthConfig(**{k: v for k, v in small_base.manifest["parameters"].items() if k != "base_shapes"})
+    )
+    ends = [0, 999]  # the cube and the sphere
+    floors = pairwise_chamfer(
+        np.asarray(small_base.points[ends]), np.asarray(small_base.dense[ends])
+    ).diagonal()
+    fresh = family.sample(np.asarray(small_base.morph[ends], np.float64), 256, np.random.default_rng(9))
+    fresh_floors = pairwise_chamfer(fresh, np.asarray(small_base.dense[ends])).diagonal()
+    np.testing.assert_allclose(floors, fresh_floors, rtol=0.08)
+    cross = pairwise_chamfer(
+        np.asarray(small_base.points[ends]), np.asarray(small_base.dense[ends[::-1]])
+    ).diagonal()
+    assert (cross > floors + 0.1).all()
+    # Independent: no training point is repeated in the dense cloud.
+    dense_rows = {tuple(row) for row in np.asarray(small_base.dense[500]).tolist()}
+    assert not any(tuple(row) in dense_rows for row in np.asarray(small_base.points[500]).tolist())

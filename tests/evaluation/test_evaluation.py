@@ -9,6 +9,7 @@ import torch
 from svrlens.data import SynthConfig, load_dataset, subsample, synthesize, write_family
 from svrlens.errors import InputError
 from svrlens.evaluation import (
+    EvaluationConfig,
     clustering,
     compare_scores,
     diagnose,
@@ -24,12 +25,12 @@ from tests.geometry.reference import chamfer
 @pytest.fixture(scope="module")
 def base(tmp_path_factory):
     path = tmp_path_factory.mktemp("eval") / "base"
-    synthesize(SynthConfig(n_shapes=1000, image_size=32, n_points=128, seed=2), path, progress=False)
+    synthesize(
+        SynthConfig(n_shapes=1000, image_size=32, n_points=256, dense_points=1024, seed=2),
+        path,
+        progress=False,
+    )
     return load_dataset(path)
-
-
-def _split(arrays, splits, name):
-    return np.asarray(arrays["images"][splits[name]]), np.asarray(arrays["points"][splits[name]])
 
 
 def test_oracle_nn_is_the_brute_force_argmin(rng):
@@ -74,45 +75,87 @@ def test_relative_thresholds_follow_the_bounding_box(rng):
 def test_compare_scores_on_known_distributions(rng):
     a = rng.normal(0.5, 0.1, 2000)
     same = compare_scores(a, a)
-    assert (
-        same["mean_difference"] == 0
-        and same["ks_pvalue"] == 1.0
-        and same["difference_interval"] == [0.0, 0.0]
-    )
+    assert same["mean_difference"] == 0 and same["wilcoxon_pvalue"] == 1.0
+    assert same["difference_interval"] == [0.0, 0.0] and same["ratio"] == 1.0
     shifted = compare_scores(a + 0.05 + rng.normal(0, 0.01, 2000), a)
     low, high = shifted["difference_interval"]
-    assert low < 0.05 < high and low > 0.04 and shifted["ks_pvalue"] < 1e-6
+    assert low < 0.05 < high and low > 0.04 and shifted["wilcoxon_pvalue"] < 1e-6
     assert shifted["relative_difference"] == pytest.approx(0.1, abs=0.01)
+    low, high = shifted["ratio_interval"]
+    assert low < shifted["ratio"] < high and low > 1.08
     with pytest.raises(ValueError, match="expected two non-empty 1-D arrays"):
         compare_scores(a, a[:5])
 
 
+def test_ratio_intervals_never_imply_less_than_minus_100_percent(rng):
+    """A bootstrapped difference divided by a fixed mean once gave −100 % [−159.7 %, −51.1 %]; the
+    interval of the ratio of positive means cannot go below 0 (−100 %)."""
+    baseline = rng.exponential(0.02, 200)
+    model = rng.exponential(0.0005, 200)  # far better than the baseline, heavy-tailed
+    result = compare_scores(model, baseline)
+    assert result["relative_interval"][0] >= -1.0 and result["ratio_interval"][0] >= 0.0
+    # The paired bootstrap of the ratio equals scipy's on the same resamples.
+    from scipy import stats
+
+    reference = stats.bootstrap(
+        (model, baseline),
+        lambda a, b, axis=-1: a.mean(axis) / b.mean(axis),
+        paired=True,
+        vectorized=True,
+        n_resamples=2000,
+        method="percentile",
+        rng=np.random.default_rng([0, 31]),
+    ).confidence_interval
+    assert result["ratio_interval"] == pytest.approx([reference.low, reference.high])
+
+
+def _parts(arrays, splits):
+    from svrlens.data import Dataset
+
+    data = Dataset(
+        arrays["images"],
+        arrays["points"],
+        arrays["morph"],
+        arrays["labels"],
+        splits,
+        {},
+        None,
+        arrays["dense"],
+    )
+    return data.subset("train"), data.subset("test")
+
+
 def test_verdict_recognition_on_memorised_predictions(base):
     """Set 1.2.7 (Case 1); predictions are copies of the two training end shapes."""
-    arrays, splits, record = subsample(base, "1.2", 7)
-    train_images, train_points = _split(arrays, splits, "train")
-    test_images, test_points = _split(arrays, splits, "test")
-    nearer_end = (arrays["morph"][splits["test"], 1] >= 0.5).astype(int)
-    predictions = train_points[np.where(nearer_end == 1, 10, 0)]
-    result = diagnose(train_images, train_points, test_images, test_points, predictions)
+    arrays, splits, _ = subsample(base, "1.2", 7)
+    train, test = _parts(arrays, splits)
+    nearer_end = (np.asarray(test.morph)[:, 1] >= 0.5).astype(int)
+    predictions = np.asarray(train.points)[np.where(nearer_end == 1, 10, 0)]
+    result = diagnose(train, test, predictions, config=EvaluationConfig(n_bootstrap=200, null_references=5))
     assert result["case"] == 1 and result["verdict"] == "recognition"
-    assert result["output_tendency"]["score"] > 0.99 and result["memorisation"]["nearest_training_shape"][
-        "mean"
-    ] == pytest.approx(1.0)
-    assert result["model"]["chamfer"] == pytest.approx(result["oracle_nn"]["chamfer"], rel=0.05)
+    assert result["statistic"]["value"] == pytest.approx(0.0, abs=1e-9)
+    assert result["output_tendency"]["score"] > 0.99 and result["memorisation"]["median"] == pytest.approx(
+        1.0
+    )
+    assert result["model"]["excess"] == pytest.approx(result["oracle_nn"]["excess"], rel=0.05)
     json.dumps(result)
 
 
 def test_verdict_reconstruction_on_perfect_predictions(base):
-    """Set 1.1.7 (Case 2, continuous); predictions equal the ground truth."""
-    arrays, splits, _ = subsample(base, "1.1", 7)
-    train_images, train_points = _split(arrays, splits, "train")
-    test_images, test_points = _split(arrays, splits, "test")
-    result = diagnose(train_images, train_points, test_images, test_points, test_points)
-    assert result["case"] == 2 and result["verdict"] == "reconstruction"
-    assert result["memorisation"]["nearest_training_shape"]["mean"] == pytest.approx(0.0, abs=1e-9)
-    assert result["model"]["chamfer"] == pytest.approx(0.0, abs=1e-9) and result["model"]["fscore"][0] == 1.0
-    assert result["comparisons"]["oracle_nn"]["fscore"]["mean_difference"] > 0
+    """Set 1.1.1 (five tight clusters); the predictions are the truths' own training clouds, which
+    score exactly the sampling floor against the dense truths (excess 0)."""
+    arrays, splits, _ = subsample(base, "1.1", 1)
+    train, test = _parts(arrays, splits)
+    result = diagnose(
+        train, test, np.asarray(test.points), config=EvaluationConfig(n_bootstrap=200, null_references=5)
+    )
+    assert result["verdict"] == "reconstruction" and result["statistic"]["interval"][0] > 0.5
+    assert result["case"] == 3
+    # Truths within the excess noise of a training shape leave memorisation undefined, never a
+    # ratio of noise (at 256 points nearly every truth of 1.1.1 is that close).
+    assert result["memorisation"]["undefined"] > 0
+    assert result["model"]["excess"] == pytest.approx(0.0, abs=1e-9)
+    assert result["model"]["chamfer"] == pytest.approx(result["sampling_floor"], rel=0.1)
 
 
 def test_load_predictions_errors(tmp_path):
@@ -191,13 +234,18 @@ def test_diagnose_and_evaluate_cli(base, tmp_path):
         and diagnosis["codewords"]["silhouette_by_label"] > 0.5
     )  # labelled groups
     assert diagnosis["figures"] == [
-        "distance_matrices.png",
-        "qualitative.png",
-        "scores.png",
-        "tendencies.png",
-        "tsne.png",
+        "fig4-tendencies.png",
+        "fig5-matrices.png",
+        "fig6-scores.png",
+        "fig7-tsne.png",
+        "fig8-qualitative.png",
+        "verdict.png",
     ]
-    assert list((tmp_path / "blocks").glob("block_*.npy"))
+    assert diagnosis["verdict"] == "reconstruction" and {"name", "value", "interval"} <= set(
+        diagnosis["statistic"]
+    )
+    # Every Chamfer matrix of the diagnosis went through the resumable block cache.
+    assert len(list((tmp_path / "blocks").glob("*/block_*.npy"))) >= 7
     assert diagnosis["conventions"]["thresholds"] == [0.05, 0.1] and len(diagnosis["model"]["fscore"]) == 2
     assert all((tmp_path / "diag" / "figures" / name).stat().st_size > 5000 for name in diagnosis["figures"])
     # The same report layout as `svrlens reproduce`, for the user's data set.
@@ -205,6 +253,7 @@ def test_diagnose_and_evaluate_cli(base, tmp_path):
     assert (
         "your data" in report
         and report.count("data:image/png;base64,") >= 4
+        and "within-cluster gain" in report
         and "fig. 5" in report
         and "fig. 8" in report
     )
@@ -218,7 +267,8 @@ def test_diagnose_and_evaluate_cli(base, tmp_path):
     )
     result = _cli("evaluate", run, "--quiet")
     assert result.returncode == 0, result.stderr
-    assert (run / "diagnosis" / "diagnosis.json").exists() and (run / "diagnosis" / "summary.txt").exists()
+    for name in ("diagnosis.json", "summary.txt", "report.html", "results.json"):
+        assert (run / "diagnosis" / name).exists()
     bad = _cli(
         "diagnose", "--train", sets[6], "--predictions", tmp_path / "nothing.npz", "--out", tmp_path / "d2"
     )

@@ -22,7 +22,7 @@ def tiny_spec(*, epochs=3, sets=(1, 7), seeds=(0,), name="tiny") -> ExperimentSp
             "cube-sphere": SynthConfig(family="cube-sphere", n_shapes=60, n_points=36, image_size=32, seed=3)
         },
         studies=(FamilyStudy("1.2", train, tuple(sets)),),
-        evaluation=EvaluationConfig(thresholds=(0.05, 0.1)),
+        evaluation=EvaluationConfig(thresholds=(0.2, 0.4), n_bootstrap=200, null_references=5),
         seeds=tuple(seeds),
     ).validate()
 
@@ -44,6 +44,8 @@ def numbers(results: dict) -> dict:
                 "clustering",
                 "case",
                 "verdict",
+                "statistic",
+                "sampling_floor",
                 "memorisation",
                 "dataset_sha256",
                 "train_morph",

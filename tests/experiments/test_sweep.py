@@ -21,7 +21,12 @@ def test_sweep_writes_every_number_the_issue_asks_for(serial_sweep):
             low, high = entry[key]["chamfer_interval"]
             assert 0 <= low <= entry[key]["chamfer"] <= high
             assert len(entry[key]["fscore"]) == len(entry[key]["fscore_interval"]) == 2
-        assert entry["case"] in (1, 2, 3) and entry["verdict"] in ("recognition", "reconstruction")
+        assert entry["case"] in (1, 2, 3, 4)
+        assert entry["verdict"] in ("recognition", "reconstruction", "mixed", "collapsed")
+        low, high = entry["statistic"]["interval"]
+        assert low <= entry["statistic"]["score"] <= high and entry["sampling_floor"] > 0
+        # Three epochs of a tiny model: no better than one shape for every image, and flagged.
+        assert entry["trained"] is False and entry["untrained_seeds"] == [0]
         # 1.2.n targets are the two end shapes only: the training shapes are perfectly clustered.
         assert entry["shape_tendency"]["score"] == pytest.approx(1.0)
         run = out / entry["runs"][0]
@@ -35,7 +40,8 @@ def test_sweep_writes_every_number_the_issue_asks_for(serial_sweep):
     t1 = np.asarray(results["datasets"]["1.2.1"]["train_morph"])[:, 1]
     t7 = np.asarray(results["datasets"]["1.2.7"]["train_morph"])[:, 1]
     assert np.ptp(t7[:10]) > 0.3 > np.ptp(t1[:10])
-    assert results["checks"]["rising_1.2"] is None  # two sets: too few for a rank correlation
+    checks = results["checks"]  # two sets: too few for a rank correlation; no check passes unmade
+    assert checks["rising_1.2"]["status"] == "not made" and not checks["passed"]
     prov = results["provenance"]
     assert (
         prov["runs"] == 2
@@ -59,7 +65,9 @@ def test_a_changed_spec_runs_only_what_changed(serial_sweep):
     out, _ = serial_sweep
     wider = reproduce(tiny_spec(sets=(1, 4, 7)), out, executor=SerialExecutor(threads=1), progress=False)
     assert wider["provenance"]["runs_skipped"] == 2 and list(wider["datasets"]) == ["1.2.1", "1.2.4", "1.2.7"]
-    assert wider["checks"]["rising_1.2"] is not None
+    # Three sets would do, but models that did not train are never counted.
+    assert wider["checks"]["rising_1.2"]["status"] == "not made"
+    assert "did not train" in wider["checks"]["rising_1.2"]["reason"]
 
 
 def test_resume_after_a_crash_gives_the_uninterrupted_numbers(tmp_path, serial_sweep, monkeypatch):
@@ -83,27 +91,66 @@ def test_resume_after_a_crash_gives_the_uninterrupted_numbers(tmp_path, serial_s
     assert numbers(resumed) == numbers(clean)
 
 
-def test_check_paper_result_on_constructed_tendencies():
-    def entry(family, n, score, half=0.02):
-        return {
-            "family": family,
-            "n": n,
-            "output_tendency": {"score": score, "interval": [score - half, score + half]},
-        }
+def _entry(family, n, score, half=0.02, *, case=3, verdict="reconstruction", trained=True, seeds=None):
+    return {
+        "family": family,
+        "n": n,
+        "case": case,
+        "verdict": verdict,
+        "trained": trained,
+        "output_tendency": {
+            "score": score,
+            "interval": [score - half, score + half],
+            "seeds": seeds or [score],
+        },
+    }
 
-    rising = {f"1.2.{n}": entry("1.2", n, 0.5 + 0.05 * n) for n in range(1, 8)}
-    flat = {f"1.1.{n}": entry("1.1", n, 0.5) for n in range(1, 8)}
+
+def test_check_paper_result_on_constructed_tendencies():
+    rising = {f"1.2.{n}": _entry("1.2", n, 0.5 + 0.05 * n) for n in range(1, 8)}
+    flat = {f"1.1.{n}": _entry("1.1", n, 0.5) for n in range(1, 8)}
     checks = check_paper_result(rising | flat)
-    assert (
-        checks["rising_1.2"]["spearman_rho"] == pytest.approx(1.0)
-        and checks["flat_1.1"]["passed"]
-        and checks["passed"]
-    )
-    high = flat | {"1.1.4": entry("1.1", 4, 0.7)}
+    assert checks["rising_1.2"]["spearman_rho"] == pytest.approx(1.0) and checks["flat_1.1"]["passed"]
+    assert checks["main_claim"]["status"] == "passed" and checks["passed"]
+    high = flat | {"1.1.4": _entry("1.1", 4, 0.7)}
     checks = check_paper_result(rising | high)
     assert checks["flat_1.1"]["above"] == ["1.1.4"] and not checks["passed"]
-    falling = {f"1.2.{n}": entry("1.2", n, 0.9 - 0.05 * n) for n in range(1, 8)}
+    falling = {f"1.2.{n}": _entry("1.2", n, 0.9 - 0.05 * n) for n in range(1, 8)}
     assert check_paper_result(falling | flat)["rising_1.2"]["spearman_rho"] == pytest.approx(-1.0)
+
+
+def test_checks_that_cannot_be_made_do_not_pass():
+    """A tiny spec (sets 1 and 7, 4 epochs) once printed REPRODUCED with `"rising_1.2": null`."""
+    two = {f"1.2.{n}": _entry("1.2", n, 0.5 + 0.05 * n) for n in (1, 7)}
+    checks = check_paper_result(two)
+    assert checks["rising_1.2"]["status"] == "not made" and checks["flat_1.1"]["status"] == "not made"
+    assert checks["passed"] is False and checks["rising_1.2"]["passed"] is False
+    untrained = {f"1.2.{n}": _entry("1.2", n, 0.5 + 0.05 * n, trained=n != 3) for n in range(1, 8)}
+    checks = check_paper_result(untrained)
+    assert checks["rising_1.2"]["status"] == "not made" and "1.2.3" in checks["rising_1.2"]["reason"]
+    assert not checks["passed"]
+
+
+def test_main_claim_recognition_in_case_1_only():
+    sets = {f"1.2.{n}": _entry("1.2", n, 0.5 + 0.05 * n) for n in range(1, 6)}
+    sets |= {f"1.2.{n}": _entry("1.2", n, 0.9, case=1, verdict="recognition") for n in (6, 7)}
+    assert check_paper_result(sets)["main_claim"]["status"] == "passed"
+    sets["1.2.7"] = _entry("1.2", 7, 0.9, case=1, verdict="mixed")
+    claim = check_paper_result(sets)["main_claim"]
+    assert claim["status"] == "failed" and claim["broken"] == ["1.2.7"]
+
+
+def test_across_seed_intervals_come_from_the_seeds_values():
+    from scipy import stats
+
+    from svrlens.experiments.results import across_seeds
+
+    values = [0.60, 0.72, 0.66]
+    entry = across_seeds(values, [[0.0, 1.0]] * 3)
+    half = stats.t.ppf(0.975, 2) * np.std(values, ddof=1) / np.sqrt(3)
+    assert entry["interval"] == pytest.approx([np.mean(values) - half, np.mean(values) + half])
+    assert "seeds" in entry["interval_kind"] and entry["seeds"] == values
+    assert across_seeds([0.5], [[0.4, 0.6]])["interval"] == [0.4, 0.6]
 
 
 def test_label_study_and_its_report(tmp_path):
@@ -124,7 +171,7 @@ def test_label_study_and_its_report(tmp_path):
     assert results["datasets"] == {} and set(results["label_study"]) == {"none", "full"}
     for entry in results["label_study"].values():
         assert entry["family"] is None and -1 <= entry["codeword_silhouette_by_label"] <= 1
-    assert results["checks"]["passed"] is False and results["checks"]["rising_1.2"] is None
+    assert results["checks"]["passed"] is False and results["checks"]["rising_1.2"]["status"] == "not made"
     runs = sorted(p.name.split("-s0-")[0] for p in (tmp_path / "runs").iterdir())
     assert runs == ["labels-full", "labels-none"]
     html = build_report(tmp_path).read_text()

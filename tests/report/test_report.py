@@ -60,18 +60,23 @@ def test_report_is_self_contained_with_every_figure(sweep_dir):
         "1.2.1",
         "1.2.4",
         "1.2.7",
-        "Spearman",
+        "within-cluster gain",
+        "The rule.",
+        "NOT MADE",  # three 3-epoch models: the checks cannot be made, and say so
+        "did not train",
     ):
         assert text in html
     results = json.loads((sweep_dir / "results.json").read_text())
     score = results["datasets"]["1.2.7"]["output_tendency"]["score"]
     assert f"{score:.3f}" in html  # the numbers in the report are the results' numbers
+    assert f"{results['datasets']['1.2.7']['statistic']['score']:.2f}" in html
     assert results["provenance"]["svrlens_version"] in html
     for figure in (
         "fig3-coverage-1.2.png",
         "fig4-tendencies.png",
         "fig5-matrices-1.2.png",
         "fig6-scores.png",
+        "fig-verdict.png",
     ):
         assert (sweep_dir / "figures" / figure).is_file() and (sweep_dir / "figures" / figure).with_suffix(
             ".svg"
@@ -86,7 +91,7 @@ def test_report_escapes_user_provided_names(tmp_path, sweep_dir):
     write_diagnosis_results(diagnosis, tmp_path, name=hostile)
     html = build_report(tmp_path, title=f"diagnosis of {hostile}").read_text()
     assert hostile not in html and "<script>alert" not in html and 'onerror="alert' not in html
-    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;&lt;script&gt;alert(2)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;&amp;&lt;script&gt;alert(2)&lt;/script&gt;" in html
     assert html.count("<script>") == 1  # only the report's own figure check
 
 
@@ -165,10 +170,10 @@ def test_cli_report_and_reproduce_from_a_spec(sweep_dir, tmp_path):
     again = run("reproduce", "--spec", str(spec), "--out", str(sweep_dir), "--quiet", "--cpus-per-run", "1")
     assert again.returncode == 0, again.stderr
     assert (
-        re.search(r"1\.2\.7\s+\d\s+(recognition|reconstruction)", again.stdout)
+        re.search(r"1\.2\.7\s+\d\s+(recognition|reconstruction|mixed|collapsed)", again.stdout)
         and "3 runs (3 already finished)" in again.stdout
     )
-    assert "Spearman" in again.stdout
+    assert "rising_1.2: not made: models that did not train" in again.stdout and "NOT MADE" in again.stdout
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """Synthetic morph datasets (paper sec. 3.2) and the on-disk dataset format."""
 
 from .dataset import Dataset, load_dataset, save_dataset
-from .subsample import N_SETS, subsample, write_family
+from .subsample import N_SETS, subsample, write_family, write_set
 from .synth import FAMILIES, MorphFamily, SynthConfig, export_meshes, generate, synthesize
 
 __all__ = [
@@ -17,4 +17,5 @@ __all__ = [
     "subsample",
     "synthesize",
     "write_family",
+    "write_set",
 ]

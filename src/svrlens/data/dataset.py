@@ -8,6 +8,9 @@
     DIR/points.npy      float32 (N, P, 3)
     DIR/morph.npy       float32 (N, K) morph weights of the shape in each image (optional)
     DIR/labels.npy      int64 (N,) cluster / class labels, e.g. the nearest base shape (optional)
+    DIR/dense.npy       float32 (N, D, 3) a second, independent and denser sample of each shape's
+                        surface (D = 4096 by default): the reference that predictions are scored
+                        against (see :mod:`svrlens.evaluation.references`) (optional)
 
 Writing goes to a temporary sibling directory that is renamed into place at the end.
 """
@@ -29,7 +32,7 @@ from svrlens.errors import InputError
 from svrlens.io import DIRECTORY_MODE, load_npy
 
 FORMAT_VERSION = 1
-ARRAYS = ("images", "points", "morph", "labels")
+ARRAYS = ("images", "points", "morph", "labels", "dense")
 SPLITS = ("train", "val", "test")
 
 
@@ -43,7 +46,11 @@ def sha256_of(path) -> str:
 
 @dataclass
 class Dataset:
-    """Images, point clouds and optional morph weights / labels, with named index splits."""
+    """Images, point clouds and optional morph weights / labels / dense clouds, with named splits.
+
+    ``points`` (N, P, 3) are the training clouds; ``dense`` (N, D, 3), when present, an
+    independent denser sample of the same surfaces used as the evaluation reference.
+    """
 
     images: np.ndarray
     points: np.ndarray
@@ -52,9 +59,27 @@ class Dataset:
     splits: dict = field(default_factory=dict)
     manifest: dict = field(default_factory=dict)
     path: Path | None = None
+    dense: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.images.shape[0])
+
+    def save(self, path, *, overwrite: bool = False) -> Path:
+        """Write this dataset to a directory (see :func:`save_dataset`; generator, parameters and
+        seed come from ``manifest``); returns the path."""
+        return save_dataset(
+            path,
+            self.images,
+            self.points,
+            morph=self.morph,
+            labels=self.labels,
+            dense=self.dense,
+            splits=self.splits,
+            generator=self.manifest["generator"],
+            parameters=self.manifest["parameters"],
+            seed=self.manifest.get("seed"),
+            overwrite=overwrite,
+        )
 
     def subset(self, split: str) -> "Dataset":
         """The samples of one split, as a new in-memory Dataset (its split covers everything)."""
@@ -70,10 +95,11 @@ class Dataset:
             {split: np.arange(len(index))},
             self.manifest,
             self.path,
+            pick(self.dense),
         )
 
 
-def _check_arrays(images, points, morph, labels, splits):
+def _check_arrays(images, points, morph, labels, splits, dense=None):
     n = images.shape[0]
     if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
         raise ValueError(f"images: expected uint8 (N, H, W, 3), found {images.dtype} {images.shape}")
@@ -85,6 +111,11 @@ def _check_arrays(images, points, morph, labels, splits):
         raise ValueError(f"morph: expected ({n}, K), found {morph.shape}")
     if labels is not None and labels.shape != (n,):
         raise ValueError(f"labels: expected ({n},), found {labels.shape}")
+    if dense is not None:
+        if dense.ndim != 3 or dense.shape[0] != n or dense.shape[-1] != 3 or dense.shape[1] == 0:
+            raise ValueError(f"dense: expected ({n}, D, 3), found {dense.shape}")
+        if not np.isfinite(dense).all():
+            raise ValueError("dense: expected finite coordinates, found NaN or inf")
     for name, index in splits.items():
         index = np.asarray(index)
         if index.size and (index.min() < 0 or index.max() >= n):
@@ -100,6 +131,7 @@ def save_dataset(
     *,
     morph=None,
     labels=None,
+    dense=None,
     splits,
     generator: str,
     parameters: dict,
@@ -112,14 +144,15 @@ def save_dataset(
     points = np.ascontiguousarray(points, dtype=np.float32)
     morph = None if morph is None else np.ascontiguousarray(morph, dtype=np.float32)
     labels = None if labels is None else np.ascontiguousarray(labels, dtype=np.int64)
-    _check_arrays(images, points, morph, labels, splits)
+    dense = None if dense is None else np.ascontiguousarray(dense, dtype=np.float32)
+    _check_arrays(images, points, morph, labels, splits, dense)
     if path.exists() and any(path.iterdir()) and not overwrite:
         raise InputError("already exists and is not empty (pass overwrite / --force to replace it)", path)
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
         hashes = {}
-        for name, array in zip(ARRAYS, (images, points, morph, labels)):
+        for name, array in zip(ARRAYS, (images, points, morph, labels, dense)):
             if array is not None:
                 np.save(staging / f"{name}.npy", array, allow_pickle=False)
                 hashes[f"{name}.npy"] = sha256_of(staging / f"{name}.npy")
@@ -132,6 +165,7 @@ def save_dataset(
             "counts": {
                 "samples": int(images.shape[0]),
                 "points": int(points.shape[1]),
+                "dense_points": None if dense is None else int(dense.shape[1]),
                 "image_size": list(images.shape[1:3]),
                 **{k: len(v) for k, v in splits.items()},
             },
@@ -200,9 +234,8 @@ def load_dataset(path, *, verify: bool = True, mmap: bool = True) -> Dataset:
             )
         arrays[name] = np.load(file, mmap_mode="r", allow_pickle=False) if mmap else load_npy(file)
     try:
-        _check_arrays(arrays["images"], arrays["points"], arrays["morph"], arrays["labels"], splits)
+        _check_arrays(*(arrays[k] for k in ("images", "points", "morph", "labels")), splits, arrays["dense"])
     except ValueError as error:
         raise InputError(str(error), path) from None
-    return Dataset(
-        arrays["images"], arrays["points"], arrays["morph"], arrays["labels"], splits, manifest, path
-    )
+    images, points, morph, labels, dense = (arrays[k] for k in ARRAYS)
+    return Dataset(images, points, morph, labels, splits, manifest, path, dense)

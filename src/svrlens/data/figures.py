@@ -6,29 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
+from svrlens.plotting import save_figure, subplots
+
 from .dataset import Dataset
 from .render import SCREEN_RIGHT, SCREEN_UP, VIEW
-
-
-def pyplot():
-    """matplotlib.pyplot on the non-interactive Agg backend (headless machines, CI)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def save_figure(fig, out) -> Path:
-    """Save ``fig`` as ``out`` (PNG: an SVG beside it) and close it."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120, bbox_inches="tight")
-    if out.suffix == ".png":
-        fig.savefig(out.with_suffix(".svg"), bbox_inches="tight")
-    pyplot().close(fig)
-    return out
 
 
 def coverage_figure(sets: dict, out, *, title: str = "") -> Path:
@@ -54,11 +35,10 @@ def coverage_figure_of_weights(sets: dict, out, *, title: str = "") -> Path:
     Two base shapes: the t of every training image against the set. Three: each set's weights
     in the simplex (cube, pyramid, sphere at the corners). Colour is the training cluster.
     """
-    plt = pyplot()
     names = list(sets)
     k = np.asarray(next(iter(sets.values()))[0]).shape[1]
     if k == 2:
-        fig, ax = plt.subplots(figsize=(1.0 + 0.8 * len(names), 4.0))
+        fig, ax = subplots(figsize=(1.0 + 0.8 * len(names), 4.0))
         for x, name in enumerate(names):
             morph, labels = sets[name]
             ax.scatter(
@@ -72,7 +52,7 @@ def coverage_figure_of_weights(sets: dict, out, *, title: str = "") -> Path:
         ax.set_ylim(-0.03, 1.03)
         ax.grid(axis="y", alpha=0.3)
     else:
-        fig, axes = plt.subplots(1, len(names), figsize=(2.0 * len(names), 2.2))
+        fig, axes = subplots(1, len(names), figsize=(2.0 * len(names), 2.2))
         corners = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, np.sqrt(3) / 2]])
         for ax, name in zip(np.atleast_1d(axes), names):
             morph, labels = sets[name]
@@ -88,13 +68,12 @@ def coverage_figure_of_weights(sets: dict, out, *, title: str = "") -> Path:
 
 def preview_figure(dataset: Dataset, out, *, count: int = 8, split: str = "train", seed: int = 0) -> Path:
     """A contact sheet: ``count`` images of ``split`` over their point clouds (isometric view)."""
-    plt = pyplot()
     part = dataset.subset(split) if split in dataset.splits else dataset
     count = min(count, len(part))
     if count == 0:
         raise ValueError(f"split {split!r}: expected at least one sample, found none")
     order = np.sort(np.random.default_rng(seed).choice(len(part), count, replace=False))
-    fig, axes = plt.subplots(2, count, figsize=(1.6 * count, 3.4), squeeze=False)
+    fig, axes = subplots(2, count, figsize=(1.6 * count, 3.4), squeeze=False)
     extent = float(np.abs(np.asarray(part.points[order])).max()) * 1.2
     for column, index in enumerate(order):
         axes[0, column].imshow(part.images[index])

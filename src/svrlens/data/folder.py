@@ -12,78 +12,34 @@
     DIR/labels.json              optional {NAME: label}, labels int or str (strings are numbered
                                  in sorted order)
 
-Point clouds with another number of points than ``n_points`` are resampled (seeded, without
-replacement when shrinking, with replacement when growing) and a warning says how many.
+A mesh is sampled twice, independently: ``n_points`` training points and ``dense_points`` (4096)
+points of the dense evaluation cloud that predictions are scored against. A point cloud of at
+least ``n_points + dense_points`` points is split into both; a smaller one is resampled to
+``n_points`` (seeded, without replacement when shrinking, with replacement when growing) and
+gives no dense cloud; warnings say how many (:mod:`svrlens.data.clouds`).
 """
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
 
 from svrlens.errors import InputError
-from svrlens.io import load_npy, read_image, read_json
+from svrlens.io import read_image, read_json
 
+from .clouds import DEFAULT_DENSE_POINTS, SHAPE_SUFFIXES, read_shapes
 from .dataset import SPLITS, Dataset
 
-SHAPE_SUFFIXES = (".ply", ".obj", ".off", ".npy", ".npz")
 
+def load_folder(
+    path, *, n_points: int = 1024, dense_points: int = DEFAULT_DENSE_POINTS, seed: int = 0
+) -> Dataset:
+    """Read a user folder (see the module docstring) into an in-memory :class:`Dataset`.
 
-def raw_cloud(path: Path, rng: np.random.Generator, mesh_points: int = 1024) -> np.ndarray:
-    """Points (P, 3) float64 of a point-cloud file as stored, or ``mesh_points`` area-uniform
-    samples of a mesh file (seeded); validated finite and non-empty."""
-    if path.suffix == ".npy":
-        cloud = load_npy(path)
-    elif path.suffix == ".npz":
-        try:
-            with np.load(path, allow_pickle=False) as archive:
-                if "points" not in archive.files:
-                    raise InputError(f"expected an array 'points', found {archive.files}", path)
-                cloud = archive["points"]
-        except InputError:
-            raise
-        except Exception as error:
-            raise InputError(f"not a readable .npz ({type(error).__name__})", path) from None
-    else:
-        import trimesh
-
-        try:
-            loaded = trimesh.load(path, force=None, process=False)
-        except Exception as error:
-            raise InputError(f"not a readable mesh or point cloud ({type(error).__name__})", path) from None
-        if isinstance(loaded, trimesh.Scene):
-            loaded = loaded.to_geometry() if hasattr(loaded, "to_geometry") else loaded.dump(concatenate=True)
-        if isinstance(loaded, trimesh.Trimesh) and len(loaded.faces) and loaded.area > 0:
-            points, _ = trimesh.sample.sample_surface(loaded, mesh_points, seed=int(rng.integers(2**31)))
-            cloud = np.asarray(points)
-        else:
-            cloud = np.asarray(getattr(loaded, "vertices", np.zeros((0, 3))))
-    cloud = np.asarray(cloud, np.float64)
-    if cloud.ndim != 2 or cloud.shape[1] != 3 or len(cloud) == 0:
-        raise InputError(f"expected points of shape (P, 3) with P ≥ 1, found {cloud.shape}", path)
-    if not np.isfinite(cloud).all():
-        raise InputError("points contain NaN or inf", path)
-    return cloud
-
-
-def resample(cloud: np.ndarray, n_points: int, rng: np.random.Generator) -> tuple[np.ndarray, bool]:
-    """(cloud with exactly n_points, float32; whether it was resampled): a seeded subset when
-    shrinking, a draw with replacement when growing."""
-    if len(cloud) == n_points:
-        return np.asarray(cloud, np.float32), False
-    pick = rng.choice(len(cloud), n_points, replace=len(cloud) < n_points)
-    return np.asarray(cloud[pick], np.float32), True
-
-
-def read_cloud(path: Path, n_points: int, rng: np.random.Generator) -> tuple[np.ndarray, bool]:
-    """(points (n_points, 3) float32, resampled?) from a mesh or a point-cloud file."""
-    return resample(raw_cloud(path, rng, n_points), n_points, rng)
-
-
-def load_folder(path, *, n_points: int = 1024, seed: int = 0) -> Dataset:
-    """Read a user folder (see the module docstring) into an in-memory :class:`Dataset`."""
+    Each shape gives a training cloud of ``n_points`` and, where it can, an independent dense
+    evaluation cloud of ``dense_points`` (see :func:`svrlens.data.clouds.read_shape`).
+    """
     path = Path(path)
     images_dir, shapes_dir = path / "images", path / "shapes"
     if not images_dir.is_dir() or not shapes_dir.is_dir():
@@ -115,15 +71,7 @@ def load_folder(path, *, n_points: int = 1024, seed: int = 0) -> Dataset:
                 f"found {image.shape[1]}x{image.shape[0]}",
                 image_files[name],
             )
-    clouds, resampled = zip(
-        *(read_cloud(shape_files[n], n_points, np.random.default_rng([seed, k])) for k, n in enumerate(names))
-    )
-    if any(resampled):
-        warnings.warn(
-            f"{sum(resampled)} of {len(names)} shapes had another number of points than {n_points} "
-            f"and were resampled (seed {seed})",
-            stacklevel=2,
-        )
+    clouds, dense = read_shapes([shape_files[n] for n in names], n_points, dense_points, seed)
     position = {n: k for k, n in enumerate(names)}
     splits = {"train": np.arange(len(names)), "test": np.arange(len(names))}
     split_file = path / "split.json"
@@ -159,10 +107,10 @@ def load_folder(path, *, n_points: int = 1024, seed: int = 0) -> Dataset:
     manifest = {
         "generator": "user folder",
         "names": names,
-        "parameters": {"n_points": n_points, "seed": seed},
+        "parameters": {"n_points": n_points, "dense_points": dense_points, "seed": seed},
         "seed": seed,
     }
-    return Dataset(np.stack(images), np.stack(clouds), None, labels, splits, manifest, path)
+    return Dataset(np.stack(images), clouds, None, labels, splits, manifest, path, dense=dense)
 
 
 def open_dataset(path, **options) -> Dataset:

@@ -20,7 +20,6 @@ The real datasets are large: select with ``categories`` and ``max_models`` per c
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -28,11 +27,11 @@ import numpy as np
 from svrlens.errors import InputError
 from svrlens.io import read_image
 
+from .clouds import DEFAULT_DENSE_POINTS, read_shapes
 from .dataset import Dataset
-from .folder import raw_cloud, resample
 
 
-def _finish(root, samples, splits, categories, n_points, seed, layout) -> Dataset:
+def _finish(root, samples, splits, categories, n_points, dense_points, seed, layout) -> Dataset:
     """samples: list of (name, category, image path, cloud path)."""
     if not samples:
         raise InputError(f"no samples found in the {layout} layout", root)
@@ -44,36 +43,17 @@ def _finish(root, samples, splits, categories, n_points, seed, layout) -> Datase
                 f"found {image.shape[1]}x{image.shape[0]}",
                 path,
             )
-    clouds, resampled = [], 0
-    for k, (_, _, _, cloud_path) in enumerate(samples):
-        cloud, changed = resample(
-            raw_cloud(cloud_path, np.random.default_rng([seed, k]), n_points),
-            n_points,
-            np.random.default_rng([seed, k, 1]),
-        )
-        clouds.append(cloud)
-        resampled += changed
-    if resampled:
-        warnings.warn(
-            f"{resampled} of {len(samples)} clouds resampled to {n_points} points (seed {seed})", stacklevel=3
-        )
+    clouds, dense = read_shapes([cloud for _, _, _, cloud in samples], n_points, dense_points, seed)
     labels = np.asarray([categories.index(category) for _, category, _, _ in samples], np.int64)
     manifest = {
         "generator": f"adapter/{layout}",
         "names": [name for name, _, _, _ in samples],
         "categories": categories,
-        "parameters": {"n_points": n_points, "seed": seed},
+        "parameters": {"n_points": n_points, "dense_points": dense_points, "seed": seed},
         "seed": seed,
     }
-    return Dataset(
-        np.stack(images),
-        np.stack(clouds),
-        None,
-        labels,
-        {k: np.asarray(v, np.int64) for k, v in splits.items()},
-        manifest,
-        Path(root),
-    )
+    splits = {k: np.asarray(v, np.int64) for k, v in splits.items()}
+    return Dataset(np.stack(images), clouds, None, labels, splits, manifest, Path(root), dense=dense)
 
 
 def _lines(path: Path) -> list[str]:
@@ -83,7 +63,15 @@ def _lines(path: Path) -> list[str]:
 
 
 def load_what3d(
-    root, *, renderings=None, views=range(5), categories=None, max_models=None, n_points=1024, seed=0
+    root,
+    *,
+    renderings=None,
+    views=range(5),
+    categories=None,
+    max_models=None,
+    n_points=1024,
+    dense_points=DEFAULT_DENSE_POINTS,
+    seed=0,
 ) -> Dataset:
     """What3D's data folder (see the module docstring) as a :class:`Dataset`."""
     root = Path(root)
@@ -105,10 +93,19 @@ def load_what3d(
                             raise InputError("missing (listed in lists/)", path)
                     splits[split].append(len(samples))
                     samples.append((f"{category}/{model}/{view}", category, image, cloud))
-    return _finish(root, samples, splits, chosen, n_points, seed, "What3D")
+    return _finish(root, samples, splits, chosen, n_points, dense_points, seed, "What3D")
 
 
-def load_onet(root, *, view=0, categories=None, max_models=None, n_points=1024, seed=0) -> Dataset:
+def load_onet(
+    root,
+    *,
+    view=0,
+    categories=None,
+    max_models=None,
+    n_points=1024,
+    dense_points=DEFAULT_DENSE_POINTS,
+    seed=0,
+) -> Dataset:
     """Occupancy Networks' ShapeNet folder (see the module docstring), one image per model."""
     root = Path(root)
     chosen = sorted(
@@ -129,11 +126,20 @@ def load_onet(root, *, view=0, categories=None, max_models=None, n_points=1024, 
                         raise InputError(f"missing (listed in {split}.lst)", path)
                 splits[split].append(len(samples))
                 samples.append((f"{category}/{model}/{view}", category, image, cloud))
-    return _finish(root, samples, splits, chosen, n_points, seed, "Occupancy Networks")
+    return _finish(root, samples, splits, chosen, n_points, dense_points, seed, "Occupancy Networks")
 
 
 def load_r2n2(
-    renderings, points, *, view=0, split_file=None, categories=None, max_models=None, n_points=1024, seed=0
+    renderings,
+    points,
+    *,
+    view=0,
+    split_file=None,
+    categories=None,
+    max_models=None,
+    n_points=1024,
+    dense_points=DEFAULT_DENSE_POINTS,
+    seed=0,
 ) -> Dataset:
     """3D-R2N2 renderings with ShapeNetCore point clouds (see the module docstring)."""
     renderings, points = Path(renderings), Path(points)
@@ -163,7 +169,7 @@ def load_r2n2(
             raise InputError(f"unreadable split file ({type(error).__name__})", split_file) from None
         position = {name.rsplit("/", 1)[0]: k for k, (name, _, _, _) in enumerate(samples)}
         splits = {k: [position[m] for m in v if m in position] for k, v in declared.items()}
-    return _finish(renderings, samples, splits, chosen, n_points, seed, "3D-R2N2")
+    return _finish(renderings, samples, splits, chosen, n_points, dense_points, seed, "3D-R2N2")
 
 
 def detect_layout(path) -> str | None:

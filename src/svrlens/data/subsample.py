@@ -110,6 +110,7 @@ def subsample(base: Dataset, family: str, n: int):
     val, test = np.asarray(base.splits["val"]), np.asarray(base.splits["test"])
     order = np.concatenate([train, val, test])
     points = np.asarray(base.points[order]).copy()
+    dense = None if base.dense is None else np.asarray(base.dense[order]).copy()
     labels = np.concatenate(
         [
             cluster,
@@ -125,18 +126,30 @@ def subsample(base: Dataset, family: str, n: int):
         "samples_per_cluster": per_cluster,
         "base_indices": order.tolist(),
         "train_clusters": cluster.tolist(),
+        # The base's own parameters (its SynthConfig): evaluation and calibration rebuild the
+        # morph family from them (svrlens.data.synth.MorphFamily).
+        "base_generator": base.manifest.get("generator"),
+        "base_parameters": base.manifest.get("parameters"),
     }
     if end_targets:
         # The cloud of the base shape itself (the lattice/morph point nearest the corner), shared by
         # the cluster.
         ends = [int(np.argmin(np.linalg.norm(morph - centre, axis=1))) for centre in centres]
         points[: len(train)] = np.asarray(base.points)[np.asarray(ends)[cluster]]
+        if dense is not None:
+            dense[: len(train)] = np.asarray(base.dense)[np.asarray(ends)[cluster]]
         record["end_shape_indices"] = ends
+    # The morph weights of each training *shape* (for 1.2 / 2.2 the end shape, not the image's).
+    shape_weights = (
+        morph[train] if not end_targets else morph[np.asarray(record["end_shape_indices"])[cluster]]
+    )
+    record["train_shape_weights"] = np.asarray(shape_weights, np.float64).round(8).tolist()
     arrays = {
         "images": np.asarray(base.images[order]),
         "points": points,
         "morph": morph[order],
         "labels": labels,
+        "dense": dense,
     }
     splits = {
         "train": np.arange(len(train)),
@@ -144,6 +157,24 @@ def subsample(base: Dataset, family: str, n: int):
         "test": len(train) + len(val) + np.arange(len(test)),
     }
     return arrays, splits, record
+
+
+def write_set(base: Dataset, family: str, n: int, path, *, overwrite: bool = False):
+    """Write set ``family.n`` of ``base`` as a dataset directory at ``path``; returns the path."""
+    arrays, splits, record = subsample(base, family, n)
+    return save_dataset(
+        path,
+        arrays["images"],
+        arrays["points"],
+        morph=arrays["morph"],
+        labels=arrays["labels"],
+        dense=arrays["dense"],
+        splits=splits,
+        generator=f"svrlens.data.subsample/{family}",
+        parameters={"base": str(base.path), "base_manifest_seed": base.manifest.get("seed"), **record},
+        seed=base.manifest.get("seed"),
+        overwrite=overwrite,
+    )
 
 
 def write_family(
@@ -164,20 +195,7 @@ def write_family(
         )
     paths = []
     for n in range(1, N_SETS + 1):
-        arrays, splits, record = subsample(base, family, n)
-        path = Path(out_dir) / f"{family}.{n}"
-        save_dataset(
-            path,
-            arrays["images"],
-            arrays["points"],
-            morph=arrays["morph"],
-            labels=arrays["labels"],
-            splits=splits,
-            generator=f"svrlens.data.subsample/{family}",
-            parameters={"base": str(base.path), "base_manifest_seed": base.manifest.get("seed"), **record},
-            seed=base.manifest.get("seed"),
-            overwrite=overwrite,
-        )
+        path = write_set(base, family, n, Path(out_dir) / f"{family}.{n}", overwrite=overwrite)
         paths.append(path)
     if figure:
         coverage_figure(

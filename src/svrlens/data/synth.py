@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from .dataset import Dataset, save_dataset
+from .dataset import Dataset
 from .mesh import SIZE_MODES, base_vertices, cube_grid_mesh
 from .render import render_isometric
 from .sampling import sample_surface
@@ -42,6 +42,10 @@ class SynthConfig:
         numbers, ``default_rng([seed, 2**32])`` for every shape, mapped through each shape's own
         area CDF, so nearby shapes get nearby clouds (t 0.1 vs 0.101: Chamfer 0.002) and the
         Chamfer matrix measures geometry, not sampling (1.1 shape tendency 0.84 → 0.41).
+    dense_points : points of each shape's dense evaluation cloud (default 4096; 0: none), drawn
+        from its own stream ``default_rng([seed, 3, i])``, independent of the training cloud
+        whatever ``sampling`` is: predictions and baselines are scored against it, and a
+        training cloud against it measures the sampling floor (svrlens.evaluation.references)
     seed : every random choice (split, per-shape samples) derives from it
     """
 
@@ -53,6 +57,7 @@ class SynthConfig:
     mode: str = "radial"
     size: str = "volume"
     sampling: str = "coupled"
+    dense_points: int = 4096
     seed: int = 0
 
     def resolved(self) -> "SynthConfig":
@@ -65,23 +70,15 @@ class SynthConfig:
         if self.size not in SIZE_MODES:
             raise ValueError(f"size: expected one of {SIZE_MODES}, found {self.size!r}")
         n_shapes = DEFAULT_SHAPES[self.family] if self.n_shapes is None else int(self.n_shapes)
+        if self.dense_points < 0:
+            raise ValueError(f"dense_points: expected ≥ 0, found {self.dense_points}")
         if n_shapes < 10 or self.n_points < 1 or not 8 <= self.image_size <= 1024:
             raise ValueError(
                 f"expected ≥ 10 shapes, ≥ 1 point and 8–1024 px, "
                 f"found {n_shapes}, {self.n_points}, {self.image_size}"
             )
         resolution = self.mesh_resolution or (16 if self.image_size <= 128 else 32)
-        return SynthConfig(
-            self.family,
-            n_shapes,
-            self.n_points,
-            self.image_size,
-            resolution,
-            self.mode,
-            self.size,
-            self.sampling,
-            self.seed,
-        )
+        return replace(self, n_shapes=n_shapes, mesh_resolution=resolution)
 
 
 def morph_weights(family: str, n_shapes: int, seed: int) -> np.ndarray:
@@ -147,6 +144,24 @@ class MorphFamily:
             ]
         )
 
+    def dense_clouds(self, weights: np.ndarray, indices: np.ndarray) -> np.ndarray:
+        """(B, D, 3) float32 dense evaluation clouds (``config.dense_points`` each), shape ``i`` from
+        ``default_rng([seed, 3, i])``: independent of every training cloud and of each other."""
+        vertices = self.vertices(weights)
+        return np.stack(
+            [
+                sample_surface(
+                    v, self.faces, self.config.dense_points, np.random.default_rng([self.config.seed, 3, i])
+                )
+                for v, i in zip(vertices, indices)
+            ]
+        )
+
+    def sample(self, weights: np.ndarray, n_points: int, rng: np.random.Generator) -> np.ndarray:
+        """(B, n_points, 3) float32 fresh area-uniform samples of the shapes with weights (B, K),
+        all drawn from ``rng`` (for idealised predictors: independent of the dataset's clouds)."""
+        return np.stack([sample_surface(v, self.faces, n_points, rng) for v in self.vertices(weights)])
+
     def images(self, weights: np.ndarray) -> np.ndarray:
         """(B, H, W, 3) uint8 isometric renders, all at the family's common scale."""
         return render_isometric(
@@ -161,11 +176,14 @@ def generate(config: SynthConfig, *, progress: bool = True) -> Dataset:
     weights = morph_weights(cfg.family, cfg.n_shapes, cfg.seed)
     images = np.empty((cfg.n_shapes, cfg.image_size, cfg.image_size, 3), np.uint8)
     points = np.empty((cfg.n_shapes, cfg.n_points, 3), np.float32)
+    dense = np.empty((cfg.n_shapes, cfg.dense_points, 3), np.float32) if cfg.dense_points else None
     with tqdm(total=cfg.n_shapes, disable=not progress, unit="shape", desc=f"synth {cfg.family}") as bar:
         for start in range(0, cfg.n_shapes, _CHUNK):
             index = np.arange(start, min(start + _CHUNK, cfg.n_shapes))
             images[index] = family.images(weights[index])
             points[index] = family.clouds(weights[index], index)
+            if dense is not None:
+                dense[index] = family.dense_clouds(weights[index], index)
             bar.update(len(index))
     labels = weights.argmax(1).astype(np.int64)  # the nearest base shape
     manifest = {
@@ -173,9 +191,8 @@ def generate(config: SynthConfig, *, progress: bool = True) -> Dataset:
         "parameters": asdict(cfg) | {"base_shapes": list(FAMILIES[cfg.family])},
         "seed": cfg.seed,
     }
-    return Dataset(
-        images, points, weights.astype(np.float32), labels, random_splits(cfg.n_shapes, cfg.seed), manifest
-    )
+    splits = random_splits(cfg.n_shapes, cfg.seed)
+    return Dataset(images, points, weights.astype(np.float32), labels, splits, manifest, dense=dense)
 
 
 def synthesize(config: SynthConfig, out, *, progress: bool = True, overwrite: bool = False):
@@ -187,19 +204,7 @@ def synthesize(config: SynthConfig, out, *, progress: bool = True, overwrite: bo
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
         raise InputError("already exists and is not empty (pass overwrite / --force to replace it)", out)
-    data = generate(config, progress=progress)
-    return save_dataset(
-        out,
-        data.images,
-        data.points,
-        morph=data.morph,
-        labels=data.labels,
-        splits=data.splits,
-        generator=data.manifest["generator"],
-        parameters=data.manifest["parameters"],
-        seed=data.manifest["seed"],
-        overwrite=overwrite,
-    )
+    return generate(config, progress=progress).save(out, overwrite=overwrite)
 
 
 def export_meshes(config: SynthConfig, weights: np.ndarray, out_dir, *, file_format: str = "ply") -> list:

@@ -13,15 +13,19 @@ from svrlens.tendency import AdaptiveAffinityPropagation, AffinityPropagation
 
 
 def oracle_nn(
-    test_points, train_points, *, progress=False, distances=None, cache_dir=None
+    test_points, train_points, *, test_dense=None, progress=False, distances=None, cache_dir=None
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each test shape, the training shape closest to its *ground truth* in Chamfer distance.
 
     Impossible in practice (it looks at the answer); the limit of any retrieval method (sec. 4.1).
-    Returns (indices (N_test,), Chamfer distances (N_test,)). Uses ``pairwise_chamfer`` (test ×
-    train), tiled under its memory budget; pass ``distances`` (N_test, N_train) to reuse a matrix,
-    or ``cache_dir`` to compute it in resumable blocks (:mod:`svrlens.evaluation.blocks`).
+    Returns (indices (N_test,), Chamfer distances (N_test,)). With ``test_dense`` (N_test, D, 3),
+    each training cloud is scored as an output against the dense truth (how the diagnosis scores
+    every method, :mod:`.references`); else test × train clouds. Uses ``pairwise_chamfer``, tiled
+    under its memory budget; pass ``distances`` (N_test, N_train) to reuse a matrix, or
+    ``cache_dir`` to compute test × train in resumable blocks (:mod:`svrlens.evaluation.blocks`).
     """
+    if distances is None and test_dense is not None:
+        distances = pairwise_chamfer(np.asarray(train_points), np.asarray(test_dense), progress=progress).T
     if distances is None and cache_dir is not None:
         from .blocks import blocked_chamfer
 

@@ -1,9 +1,10 @@
-"""Large test × train Chamfer matrices in resumable blocks (Oracle-NN at ShapeNet scale).
+"""Large Chamfer matrices in resumable blocks (a diagnosis at ShapeNet scale).
 
 :func:`chamfer_block` is a pure function of the block's row range, so any executor (a loop
-here, Ray tasks in the experiments stage) can compute blocks independently. With a cache
-directory, every finished block is saved atomically and a re-run computes only the missing ones;
-a fingerprint of the inputs guards against reusing blocks of other data.
+here, Ray tasks in the experiments stage) can compute blocks independently.
+:func:`cached_chamfer_matrix` makes *every* matrix of a diagnosis resumable: each matrix gets a
+directory named by a fingerprint of its inputs, every finished row block is saved atomically, a
+re-run computes only the missing or damaged blocks, and blocks of other data are never reused.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ from svrlens.geometry import pairwise_chamfer
 from svrlens.io import load_npy, write_json, write_npy
 
 
-def chamfer_block(a, b, start: int, stop: int, *, device=None) -> np.ndarray:
-    """Rows ``start:stop`` of the Chamfer matrix of ``a`` (Na, P, 3) × ``b`` (Nb, P, 3):
-    (stop − start, Nb)."""
-    return pairwise_chamfer(np.asarray(a[start:stop]), np.asarray(b), device=device)
+def chamfer_block(a, b, start: int, stop: int, *, device=None, upper: bool = False) -> np.ndarray:
+    """Rows ``start:stop`` of the Chamfer matrix of ``a`` (Na, P, 3) × ``b`` (Nb, P', 3):
+    (stop − start, Nb). With ``upper`` (``b`` is ``a``: a symmetric matrix), only the columns
+    from ``start`` on are computed (the rest of the row is mirrored from earlier blocks) and
+    the block is (stop − start, Na − start)."""
+    columns = np.asarray(b[start:]) if upper else np.asarray(b)
+    return pairwise_chamfer(np.asarray(a[start:stop]), columns, device=device)
 
 
 def block_ranges(n_rows: int, block_rows: int) -> list[tuple[int, int]]:
@@ -41,30 +45,79 @@ def fingerprint(a, b) -> str:
     return digest.hexdigest()
 
 
+def assemble_symmetric(blocks: list[tuple[int, int, np.ndarray]], n: int) -> np.ndarray:
+    """The (n, n) symmetric matrix from upper row blocks ``(start, stop, (stop − start, n − start))``:
+    each pair is taken from the block of its smaller index (exactly symmetric, zero diagonal)."""
+    out = np.zeros((n, n), np.float64)
+    for start, stop, block in blocks:
+        out[start:stop, start:] = block
+    upper = np.triu(out, 1)
+    return upper + upper.T
+
+
+def _read_block(path: Path, shape: tuple) -> np.ndarray | None:
+    """A saved block, or None where it is missing, unreadable or of the wrong shape (recompute)."""
+    if not path.is_file():
+        return None
+    try:
+        block = load_npy(path)
+    except InputError:
+        return None
+    return block if block.shape == shape and np.isfinite(block).all() else None
+
+
 def blocked_chamfer(
-    a, b, *, cache_dir=None, block_rows: int = 256, device=None, progress: bool = False
+    a, b=None, *, cache_dir=None, block_rows: int = 256, device=None, progress: bool = False
 ) -> np.ndarray:
-    """The (Na, Nb) Chamfer matrix, computed in row blocks; resumable with ``cache_dir``."""
+    """The Chamfer matrix of ``a`` × ``b`` (``b=None``: ``a`` with itself, upper blocks mirrored),
+    computed in row blocks; resumable with ``cache_dir`` (a damaged block is recomputed)."""
+    symmetric = b is None
+    b = a if symmetric else b
     ranges = block_ranges(len(a), block_rows)
     cache = None if cache_dir is None else Path(cache_dir)
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
-        stamp = {"fingerprint": fingerprint(a, b), "block_rows": block_rows, "shape": [len(a), len(b)]}
+        stamp = {
+            "fingerprint": fingerprint(a, b),
+            "block_rows": block_rows,
+            "shape": [len(a), len(b)],
+            "symmetric": symmetric,
+        }
         record = cache / "cache.json"
-        if record.exists():
-            if json.loads(record.read_text()) != stamp:
-                raise InputError(
-                    "holds blocks of other data or another block size; use another cache directory", cache
-                )
-        else:
+        try:
+            previous = json.loads(record.read_text()) if record.exists() else None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            previous = None  # a damaged record: the blocks are checked one by one below anyway
+        if previous is not None and previous != stamp:
+            raise InputError(
+                "holds blocks of other data or another block size; use another cache directory", cache
+            )
+        if previous is None:
             write_json(record, stamp)
-    out = np.empty((len(a), len(b)), np.float64)
+    blocks = []
     for start, stop in tqdm(ranges, disable=not progress, unit="block", desc="Chamfer blocks"):
+        shape = (stop - start, len(b) - start if symmetric else len(b))
         path = None if cache is None else cache / f"block_{start:09d}_{stop:09d}.npy"
-        if path is not None and path.exists():
-            out[start:stop] = load_npy(path)
-            continue
-        out[start:stop] = chamfer_block(a, b, start, stop, device=device)
-        if path is not None:
-            write_npy(path, out[start:stop])
-    return out
+        block = None if path is None else _read_block(path, shape)
+        if block is None:
+            block = chamfer_block(a, b, start, stop, device=device, upper=symmetric)
+            if path is not None:
+                write_npy(path, block)
+        blocks.append((start, stop, block))
+    if symmetric:
+        return assemble_symmetric(blocks, len(a))
+    return np.concatenate([block for _, _, block in blocks]) if blocks else np.zeros((0, len(b)))
+
+
+def cached_chamfer_matrix(cache_dir, *, block_rows: int = 256, device=None, progress: bool = False):
+    """A ``chamfer_matrix(a, b=None)`` whose every matrix is computed in resumable blocks under
+    ``cache_dir/<fingerprint of a and b>/`` (see :func:`blocked_chamfer`)."""
+    root = Path(cache_dir)
+
+    def chamfer_matrix(a, b=None):
+        key = fingerprint(a, a if b is None else b)[:16] + ("-sym" if b is None else "")
+        return blocked_chamfer(
+            a, b, cache_dir=root / key, block_rows=block_rows, device=device, progress=progress
+        )
+
+    return chamfer_matrix

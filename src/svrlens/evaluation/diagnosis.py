@@ -1,43 +1,54 @@
 """Recognition or reconstruction? The diagnosis of a model's test predictions (paper secs. 2–4).
 
-Evidence, all recorded in ``diagnosis.json``:
+The verdict comes from one statistic whose value is known under each definition whatever the
+quality or sampling of the outputs — the within-cluster gain (:mod:`.verdict`): 0 under
+Definition 1 (recognition), 1 under Definition 2 (reconstruction), the call made at ½. Every
+shape distance is taken against dense references and reported as an excess over the sampling
+floor (:mod:`.references`), so model and baselines are scored identically.
 
-- input tendencies — training images (ℓ1) and training shapes (Chamfer) — and the output
-  tendency of the test predictions (Chamfer), each with its clusters and bootstrap interval;
-- the Case (sec. 3.1): 1 = shapes clustered, images not; 3 = both clustered; 2 = otherwise
-  (shapes not clustered), with "clustered" meaning a tendency ≥ ``case_threshold``;
-- Chamfer / F-score of the model and of the Oracle-NN, retrieval and clustering baselines, with
-  KS tests and paired bootstrap intervals of the model's difference to each;
-- a per-sample memorisation score: ``m = (d(gt, T) − d(pred, T)) / d(gt, T)`` where d(·, T) is the
-  Chamfer distance to the nearest training shape (and, second variant, to the nearest cluster
-  medoid). m = 1: the prediction *is* a training shape; m ≤ 0: no closer to the training shapes
-  than the truth is; undefined (NaN, left out of means) where the truth itself is a training shape.
+Descriptive evidence beside it, recorded in ``diagnosis.json``:
 
-Verdict: "recognition" when the predictions are clustered (output tendency ≥ ``case_threshold``)
-*and* memorised (median m ≥ ``memorisation_threshold``), as the paper's Definition 1 describes a
-network that emits one of a few stored shapes; "reconstruction" otherwise.
+- the clustering tendencies (eq. 10) of the training images (ℓ1), the training shapes and the
+  test predictions, each with its clusters, bootstrap interval, and a "clustered" call against a
+  null reference of the same scale (:func:`svrlens.tendency.null_tendency`);
+- the Case (sec. 3.1) from those calls: 1 = shapes clustered, images not; 2 = neither;
+  3 = both; 4 = images clustered, shapes not (not named in the paper);
+- Chamfer (eq. 2) against the dense truth, its excess over the floor, and F-scores of the model and
+  of the Oracle-NN, retrieval and clustering baselines, with paired comparisons (:mod:`.compare`);
+- memorisation per test sample: ``m = (d(truth, T) − d(prediction, T)) / d(truth, T)`` with
+  d(·, T) the excess to the nearest training shape: 1 when the prediction is a training shape, 0
+  when it is as close to them as the truth is.
 """
 
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
+import warnings
 
 import numpy as np
 
 from svrlens import __version__
-from svrlens.geometry import pairwise_chamfer, pairwise_l1
-from svrlens.io import atomic_write
-from svrlens.tendency import bootstrap_interval, clustering_tendency, silhouette_score
+from svrlens.geometry import pairwise_l1
+from svrlens.tendency import clustering_tendency, null_tendency, silhouette_score
 
 from .baselines import clustering, oracle_nn, retrieval
 from .compare import compare_scores
-from .metrics import per_sample_metrics
+from .config import EvaluationConfig
+from .metrics import per_sample_metrics, point_spacing, thresholds_for
+from .references import (
+    centre,
+    default_chamfer,
+    excess_matrix,
+    excess_noise,
+    make_references,
+    sampling_summary,
+    score_matrix,
+    shape_distances,
+)
+from .summary import case_of, evidence_lines
+from .verdict import truth_positions, verdict_sentence, within_cluster_gain
 
-# Measured on the synthetic families (1.1.n / 1.2.n, 128 px, 1024 points): clustered sets score
-# 0.84–1.0, continuous ones 0.42–0.60; 0.7 separates them.
-CASE_THRESHOLD = 0.7
-MEMORISATION_THRESHOLD = 0.5
+METHODS = ("model", "oracle_nn", "retrieval", "clustering")
 
 
 def _device():
@@ -47,266 +58,325 @@ def _device():
     return "cuda" if torch.cuda.is_available() else None
 
 
-def _tendency(distances, seed):
-    result = clustering_tendency(distances, random_state=seed).to_dict()
+def _tendency(distances, config: EvaluationConfig, *, null: bool = True) -> dict:
+    result = clustering_tendency(
+        distances, random_state=config.seed, n_bootstrap=config.n_bootstrap, confidence=config.confidence
+    ).to_dict()
     result.pop("scan")
+    if null:
+        result["null"] = null_tendency(
+            distances, n_references=config.null_references, random_state=config.seed
+        )
+        result["clustered"] = result["null"]["clustered"]
     return result
 
 
-def _memorisation(gt_to_reference: np.ndarray, pred_to_reference: np.ndarray) -> np.ndarray:
-    d_gt = gt_to_reference.min(1)
-    d_pred = pred_to_reference.min(1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(d_gt > 0, (d_gt - d_pred) / np.where(d_gt > 0, d_gt, 1.0), np.nan)
-
-
-def _summary_metrics(metrics: dict, random_state: int) -> dict:
-    """Means over the test samples with seeded 95 % bootstrap intervals."""
-    fscore = metrics["fscore"]
-    return {
-        "chamfer": float(metrics["chamfer"].mean()),
-        "fscore": [float(v) for v in fscore.mean(0)],
-        "chamfer_interval": list(bootstrap_interval(metrics["chamfer"], random_state=random_state)),
-        "fscore_interval": [
-            list(bootstrap_interval(fscore[:, k], random_state=random_state)) for k in range(fscore.shape[1])
-        ],
-    }
-
-
-def diagnose(
-    train_images,
-    train_points,
-    test_images,
-    test_points,
-    predictions,
-    *,
-    thresholds=(0.01, 0.02, 0.05),
-    relative=True,
-    case_threshold=CASE_THRESHOLD,
-    memorisation_threshold=MEMORISATION_THRESHOLD,
-    random_state=0,
-    progress=False,
-    codewords=None,
-    test_labels=None,
-    train_order=None,
-    test_order=None,
-    figures_dir=None,
-    cache_dir=None,
-    chamfer_matrix=None,
-    save_matrices=False,
-) -> dict:
-    """Diagnose predictions (N_test, P, 3) of a model trained on (train_images, train_points).
-
-    Parameters
-    ----------
-    train_images : uint8 (N_train, H, W, 3);  train_points : float (N_train, P, 3)
-    test_images : uint8 (N_test, H, W, 3);  test_points : float (N_test, P, 3) ground truth
-    predictions : float (N_test, P', 3), in the order of the test samples
-    thresholds, relative : F-score thresholds (see :func:`per_sample_metrics`)
-    case_threshold : tendency at and above which a set counts as clustered
-    memorisation_threshold : median memorisation at and above which predictions count as memorised
-        (the median: the ratio is heavy-tailed where the truth lies very near a training shape;
-        on set 1.1.7 of the laptop sweep of 2026-11-24, the mean was −28 at 100 epochs)
-    codewords : float (N_test, D), optional — t-SNE (seeded) and, with ``test_labels``, their
-        silhouette by label (fig. 7)
-    train_order, test_order : optional orderings of the samples for the distance-matrix figure
-        (e.g. by morph parameter), so structure is visible
-    figures_dir : write the figures (PNG + SVG) there
-    cache_dir : compute the test × train Chamfer matrix (the largest) in resumable blocks there
-    chamfer_matrix : optional callable ``(a, b=None) -> (Na, Nb) ndarray`` computing the Chamfer
-        matrices (default :func:`pairwise_chamfer`); the Ray executor splits them into tasks
-    save_matrices : with ``figures_dir``, also write ``matrices.npz`` beside it: the three
-        distance matrices (training images, training shapes, predictions) in figure order
-
-    Returns
-    -------
-    dict, JSON-ready: ``case``, ``verdict``, ``evidence``, ``image_tendency``, ``shape_tendency``,
-    ``output_tendency``, ``model`` / ``oracle_nn`` / ``retrieval`` / ``clustering`` (each with
-    ``chamfer`` and ``fscore`` per threshold), ``comparisons``, ``memorisation`` and ``per_sample``.
-    """
-    train_points = np.asarray(train_points, np.float32)
-    test_points = np.asarray(test_points, np.float32)
-    predictions = np.asarray(predictions, np.float32)
-    if predictions.shape[0] != test_points.shape[0]:
+def _check_predictions(predictions, test_points: np.ndarray, seed: int) -> np.ndarray:
+    """(N_test, P, 3) float64 predictions, resampled (with a warning) to the truths' P points."""
+    predictions = np.asarray(predictions)
+    if predictions.ndim != 3 or predictions.shape[-1] != 3 or predictions.shape[1] == 0:
+        raise ValueError(f"predictions: expected (N, P, 3), found {predictions.shape}")
+    if len(predictions) != len(test_points):
         raise ValueError(
-            f"predictions: expected one per test sample ({test_points.shape[0]}), "
-            f"found {predictions.shape[0]}"
+            f"predictions: expected one per test sample ({len(test_points)}), found {len(predictions)}"
         )
-    if len(train_points) < 3 or len(test_points) < 3:
-        raise ValueError(
-            f"expected ≥ 3 training and ≥ 3 test samples, found {len(train_points)} and {len(test_points)}"
+    if not np.issubdtype(predictions.dtype, np.floating) and not np.issubdtype(predictions.dtype, np.integer):
+        raise ValueError(f"predictions: expected real coordinates, found dtype {predictions.dtype}")
+    predictions = predictions.astype(np.float64)
+    if not np.isfinite(predictions).all():
+        raise ValueError("predictions: expected finite coordinates, found NaN or inf")
+    points = test_points.shape[1]
+    if predictions.shape[1] != points:
+        # The sampling floor is measured at the truths' point count; outputs must match it.
+        warnings.warn(
+            f"predictions have {predictions.shape[1]} points; resampled to the truths' {points} "
+            f"(seed {seed}) so that they are scored at the sampling floor's density",
+            stacklevel=3,
         )
+        rng = np.random.default_rng([seed, 37])
+        replace = predictions.shape[1] < points
+        predictions = np.stack([p[rng.choice(len(p), points, replace=replace)] for p in predictions])
+    return predictions
 
-    device = _device()
-    if chamfer_matrix is None:
 
-        def chamfer_matrix(a, b=None):
-            return pairwise_chamfer(a, b, progress=progress, device=device)
-
-    train_shapes = chamfer_matrix(train_points)
-    train_image_distances = pairwise_l1(train_images)
-    output_distances = chamfer_matrix(predictions)
-    tendencies = {
-        "image_tendency": _tendency(train_image_distances, random_state),
-        "shape_tendency": _tendency(train_shapes, random_state),
-        "output_tendency": _tendency(output_distances, random_state),
-    }
-    if cache_dir is not None:
-        from .blocks import blocked_chamfer
-
-        truth_to_train = blocked_chamfer(
-            test_points, train_points, cache_dir=cache_dir, progress=progress, device=device
-        )
-    else:
-        truth_to_train = chamfer_matrix(test_points, train_points)  # (N_test, N_train), reused below
-    oracle_index, _ = oracle_nn(test_points, train_points, distances=truth_to_train)
+def _baselines(train, test, shapes: dict, matrices: dict) -> tuple[dict, np.ndarray]:
+    """Training-set indices each baseline predicts per test sample (Tatarchenko et al. 2019)."""
+    test_images, train_images = np.asarray(test.images), np.asarray(train.images)
     cluster = clustering(
         test_images,
         train_images,
-        train_points,
-        shape_distances=train_shapes,
-        shape_labels=tendencies["shape_tendency"]["labels"],
-        random_state=random_state,
+        None,
+        shape_distances=matrices["train_shapes"],
+        shape_labels=np.asarray(shapes["labels"], np.int64),
     )
-    predicted = {
-        "model": predictions,
-        "oracle_nn": train_points[oracle_index],
-        "retrieval": train_points[retrieval(test_images, train_images)],
-        "clustering": train_points[cluster["index"]],
+    chosen = {
+        # The training shape that scores best against the truth (it sees the answer).
+        "oracle_nn": oracle_nn(None, None, distances=matrices["train_to_test"].T)[0],
+        "retrieval": retrieval(test_images, train_images),
+        "clustering": cluster["index"],
     }
-    metrics = {
-        name: per_sample_metrics(points, test_points, thresholds=thresholds, relative=relative)
-        for name, points in predicted.items()
+    return chosen, cluster["medoids"]
+
+
+def _metrics(outputs: dict, test_dense: np.ndarray, floors: np.ndarray, config: EvaluationConfig) -> dict:
+    metrics = {}
+    for name, clouds in outputs.items():
+        m = per_sample_metrics(clouds, test_dense, thresholds=config.thresholds, relative=config.relative)
+        m["excess"] = m["chamfer"] - np.nan_to_num(floors)
+        metrics[name] = m
+    return metrics
+
+
+def _summary(m: dict, config: EvaluationConfig) -> dict:
+    """Means over the test samples with bootstrap intervals (scipy, percentile)."""
+    from scipy import stats
+
+    def interval(values):
+        values = np.asarray(values, np.float64)
+        if np.all(values == values[0]):
+            return [float(values[0])] * 2
+        with np.errstate(all="ignore"):
+            ci = stats.bootstrap(
+                (values,),
+                np.mean,
+                n_resamples=config.n_bootstrap,
+                confidence_level=config.confidence,
+                method="percentile",
+                rng=np.random.default_rng([config.seed, 41]),
+            ).confidence_interval
+        return [float(ci.low), float(ci.high)]
+
+    fscore = m["fscore"]
+    return {
+        "chamfer": float(m["chamfer"].mean()),
+        "chamfer_interval": interval(m["chamfer"]),
+        "excess": float(m["excess"].mean()),
+        "excess_interval": interval(m["excess"]),
+        "fscore": [float(v) for v in fscore.mean(0)],
+        "fscore_interval": [interval(fscore[:, k]) for k in range(fscore.shape[1])],
     }
-    comparisons = {
-        name: {
-            "fscore": compare_scores(
-                metrics["model"]["fscore"][:, 0], metrics[name]["fscore"][:, 0], random_state=random_state
-            ),
-            "chamfer": compare_scores(
-                metrics["model"]["chamfer"], metrics[name]["chamfer"], random_state=random_state
-            ),
+
+
+def _memorisation(truth_to_train: np.ndarray, pred_to_train: np.ndarray, noise: float | None) -> np.ndarray:
+    """Per test sample, (d(truth, T) − d(prediction, T)) / d(truth, T) with d(·, T) the excess to the
+    nearest training shape; undefined (NaN) where the truth is within twice the excess noise of a
+    training shape (the ratio would divide by noise)."""
+    d_truth = truth_to_train.min(1)
+    d_pred = np.clip(pred_to_train.min(1), 0.0, None)
+    floor = 2 * (noise or 0.0)
+    defined = d_truth > floor
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(defined, (d_truth - d_pred) / np.where(defined, d_truth, 1.0), np.nan)
+
+
+def _matrices(train_refs, test_refs, train_points, test_points, predictions, chamfer_matrix) -> dict:
+    """Every shape matrix of a diagnosis (the expensive part: O(N·M·P·D))."""
+    return {
+        "train_shapes": shape_distances(train_refs, chamfer_matrix),
+        "test_shapes": shape_distances(test_refs, chamfer_matrix),
+        "train_to_test": score_matrix(train_points, test_refs, chamfer_matrix),
+        "truth_to_train": excess_matrix(test_points, train_refs, chamfer_matrix),
+        "pred_to_train": excess_matrix(predictions, train_refs, chamfer_matrix),
+        "pred_to_test": excess_matrix(predictions, test_refs, chamfer_matrix),
+        "predictions": np.asarray(chamfer_matrix(predictions)),
+    }
+
+
+def _verdict(test, matrices: dict, train_labels: np.ndarray, config: EvaluationConfig) -> dict:
+    groups = train_labels[matrices["pred_to_train"].argmin(1)]
+    nearest_truth = matrices["pred_to_test"].argmin(1)
+    settings = dict(n_resamples=config.n_bootstrap, confidence=config.confidence, seed=config.seed)
+    forms = {}
+    morph = None if test.morph is None else np.asarray(test.morph)
+    for morph_or_none in (morph, None) if morph is not None else (None,):
+        y, form = truth_positions(morph_or_none, matrices["test_shapes"])
+        forms[form] = within_cluster_gain(y[nearest_truth], y, groups, form=form, **settings)
+        forms[form]["positions"] = {"truth": y.tolist(), "predicted": y[nearest_truth].tolist()}
+    primary = forms["morph"] if "morph" in forms else forms["model-free"]
+    out = {"verdict": primary["verdict"], "statistic": primary["statistic"], "groups": groups.tolist()}
+    out["positions"] = primary["positions"]
+    if "morph" in forms:  # the model-free form beside it: a check that it agrees where both exist
+        out["statistic_model_free"] = forms["model-free"]["statistic"] | {
+            "verdict": forms["model-free"]["verdict"]
         }
-        for name in ("oracle_nn", "retrieval", "clustering")
-    }
+    return out
 
-    medoid_points = train_points[cluster["medoids"]]
-    memorisation = {
-        "nearest_training_shape": _memorisation(truth_to_train, chamfer_matrix(predictions, train_points)),
-        "nearest_medoid": _memorisation(
-            pairwise_chamfer(test_points, medoid_points), pairwise_chamfer(predictions, medoid_points)
-        ),
-    }
 
-    shapes_clustered = tendencies["shape_tendency"]["score"] >= case_threshold
-    images_clustered = tendencies["image_tendency"]["score"] >= case_threshold
-    case = 1 if shapes_clustered and not images_clustered else 3 if shapes_clustered else 2
-    outputs_clustered = tendencies["output_tendency"]["score"] >= case_threshold
-    memorised = float(np.nanmedian(memorisation["nearest_training_shape"])) >= memorisation_threshold
-    verdict = "recognition" if outputs_clustered and memorised else "reconstruction"
-    output = tendencies["output_tendency"]
-    oracle_f = comparisons["oracle_nn"]["fscore"]
-    clustering_f = comparisons["clustering"]["fscore"]
-    evidence = [
-        f"training shapes {'are' if shapes_clustered else 'are not'} clustered "
-        f"(tendency {tendencies['shape_tendency']['score']:.3f}), "
-        f"training images {'are' if images_clustered else 'are not'} "
-        f"(tendency {tendencies['image_tendency']['score']:.3f}): Case {case}",
-        f"predictions {'are' if outputs_clustered else 'are not'} clustered "
-        f"(output tendency {output['score']:.3f}, K={output['n_clusters']})",
-        f"median memorisation {np.nanmedian(memorisation['nearest_training_shape']):.3f} "
-        "(1 = predictions are training shapes, 0 = as close as the truth)",
-        f"F-score of the model minus Oracle-NN: {oracle_f['relative_difference']:+.1%} "
-        f"[{oracle_f['relative_interval'][0]:+.1%}, {oracle_f['relative_interval'][1]:+.1%}]",
-        f"F-score of the model minus the clustering baseline: {clustering_f['mean_difference']:+.3f} "
-        f"(KS p = {clustering_f['ks_pvalue']:.2g})",
-    ]
+def diagnose(
+    train,
+    test,
+    predictions,
+    *,
+    config: EvaluationConfig | None = None,
+    codewords=None,
+    figures_dir=None,
+    chamfer_matrix=None,
+    save_matrices: bool = False,
+    progress: bool = False,
+) -> dict:
+    """Diagnose predictions of a model trained on ``train``, for the samples of ``test``.
+
+    Parameters
+    ----------
+    train, test : svrlens.data.Dataset
+        The training split and the test split (e.g. ``dataset.subset("train")``): images uint8
+        (N, H, W, 3), points float (N, P, 3), and optionally dense (N, D, 3), morph (N, K), labels.
+    predictions : ndarray of shape (N_test, P', 3)
+        In the order of ``test``; resampled (with a warning) to P points when P' ≠ P.
+    config : EvaluationConfig, default=EvaluationConfig()
+    codewords : ndarray of shape (N_test, C), optional
+        A seeded t-SNE and, with labels, their silhouette by label (fig. 7).
+    figures_dir : path, optional
+        Write the figures (PNG + SVG) there.
+    chamfer_matrix : callable ``(a, b=None) -> ndarray``, optional
+        Computes eq.-2 matrices (default: :func:`svrlens.geometry.pairwise_chamfer`, on the GPU
+        when there is one); the Ray executor passes one that splits large matrices into tasks.
+    save_matrices : bool, default=False
+        With ``figures_dir``, write ``matrices.npz`` beside it (images, shapes, predictions).
+
+    Returns
+    -------
+    dict, JSON-ready: ``verdict`` ∈ {"recognition", "reconstruction", "mixed", "collapsed"},
+    ``statistic`` (``name``, ``value``, ``interval``, ``null_value``, ``reconstruction_value``, …),
+    ``sampling_floor`` (Chamfer, eq. 2, of a perfect sample at the evaluation density),
+    ``sampling``, ``case``, ``evidence``, the three tendencies, per-method summaries,
+    ``comparisons``, ``memorisation``, ``per_sample``, ``conventions``, ``provenance``.
+
+    Raises
+    ------
+    ValueError
+        Predictions of the wrong shape, count or dtype, or not finite; fewer than 3 training or
+        test samples.
+    """
+    config = (config or EvaluationConfig()).validate()
+    if len(train.points) < 3 or len(test.points) < 3:
+        raise ValueError(
+            f"expected ≥ 3 training and ≥ 3 test samples, found {len(train.points)} and {len(test.points)}"
+        )
+    test_points = np.asarray(test.points)
+    predictions = _check_predictions(predictions, test_points, config.seed)
+    chamfer_matrix = chamfer_matrix or default_chamfer(progress, _device())
+    train_points, train_dense, test_points, test_dense, predictions = centre(
+        train.points, train.dense, test.points, test.dense, predictions
+    )
+    train_refs = make_references(train_points, train_dense, chamfer_matrix)
+    test_refs = make_references(test_points, test_dense, chamfer_matrix)
+    matrices = _matrices(train_refs, test_refs, train_points, test_points, predictions, chamfer_matrix)
+    train_images = np.asarray(train.images)
+    image_distances = pairwise_l1(train_images)
+    tendencies = {
+        "image_tendency": _tendency(image_distances, config),
+        "shape_tendency": _tendency(matrices["train_shapes"], config),
+        # Descriptive only: a continuum of outputs that curves through several MDS dimensions reads as
+        # clustered against a box null of that dimension (measured), so outputs get no call.
+        "output_tendency": _tendency(matrices["predictions"], config, null=False),
+    }
+    train_labels = np.asarray(tendencies["shape_tendency"]["labels"], np.int64)
+    chosen, medoids = _baselines(train, test, tendencies["shape_tendency"], matrices)
+    outputs = {"model": predictions, **{name: train_points[index] for name, index in chosen.items()}}
+    metrics = _metrics(outputs, test_refs.dense, test_refs.floors, config)
+    comparisons = _comparisons(metrics, config)
+    noise = excess_noise(test_refs, matrices["test_shapes"])
+    memorisation = _memorisation(matrices["truth_to_train"], matrices["pred_to_train"], noise)
+    verdict = _verdict(test, matrices, train_labels, config)
+    medoid_distances = matrices["train_shapes"][np.ix_(medoids, medoids)]
+    separation = (
+        float(np.median(medoid_distances[np.triu_indices(len(medoids), 1)])) if len(medoids) > 1 else None
+    )
+    sampling = sampling_summary(test_refs, predictions.shape[1], separation=separation)
+    sampling["spacing"] = point_spacing(test_refs.points, test_refs.dense) if test_refs.measured else None
+    sampling["excess_noise"] = noise
+    _warn_thresholds(test_refs.dense, sampling["spacing"], config)
     result = {
-        "case": case,
-        "verdict": verdict,
-        "evidence": evidence,
+        "verdict": verdict["verdict"],
+        "verdict_sentence": verdict_sentence(verdict["verdict"], verdict["statistic"]),
+        "statistic": verdict["statistic"],
+        "sampling_floor": sampling["chamfer"],
+        "sampling": sampling,
+        **{k: v for k, v in verdict.items() if k not in ("verdict", "statistic")},
         **tendencies,
-        **{name: _summary_metrics(m, random_state) for name, m in metrics.items()},
+        **{name: _summary(m, config) for name, m in metrics.items()},
         "comparisons": comparisons,
-        "clustering_baseline": {"n_clusters": cluster["n_clusters"], "medoids": cluster["medoids"].tolist()},
+        "clustering_baseline": {"n_clusters": int(train_labels.max()) + 1, "medoids": medoids.tolist()},
         "memorisation": {
-            k: {
-                "mean": float(np.nanmean(v)),
-                "median": float(np.nanmedian(v)),
-                "undefined": int(np.isnan(v).sum()),
-            }
-            for k, v in memorisation.items()
+            "median": float(np.nanmedian(memorisation)) if np.isfinite(memorisation).any() else None,
+            "mean": float(np.nanmean(memorisation)) if np.isfinite(memorisation).any() else None,
+            "undefined": int(np.isnan(memorisation).sum()),
         },
-        "per_sample": {
-            "model_chamfer": metrics["model"]["chamfer"].tolist(),
-            "model_fscore": metrics["model"]["fscore"][:, 0].tolist(),
-            "oracle_nn_index": oracle_index.tolist(),
-            "memorisation": [
-                None if np.isnan(v) else float(v) for v in memorisation["nearest_training_shape"]
-            ],
-        },
-        "conventions": metrics["model"]["conventions"]
-        | {
-            "case_threshold": case_threshold,
-            "memorisation_threshold": memorisation_threshold,
-            "tendency": "mean silhouette (eq. 10), clusters from adaptive affinity propagation",
-        },
+        "per_sample": _per_sample(metrics, chosen, memorisation),
+        "conventions": _conventions(metrics["model"]["conventions"], config),
         "provenance": {
             "svrlens_version": __version__,
-            "random_state": random_state,
-            "predictions_sha256": hashlib.sha256(predictions.tobytes()).hexdigest(),
+            "seed": config.seed,
+            "predictions_sha256": hashlib.sha256(np.ascontiguousarray(predictions).tobytes()).hexdigest(),
             "n_train": int(len(train_points)),
             "n_test": int(len(test_points)),
         },
     }
+    result["case"] = case_of(result)
+    result["evidence"] = evidence_lines(result)
     if codewords is not None:
-        result["codewords"] = _codeword_analysis(np.asarray(codewords, np.float64), test_labels, random_state)
+        labels = None if test.labels is None else np.asarray(test.labels)
+        result["codewords"] = _codeword_analysis(np.asarray(codewords, np.float64), labels, config.seed)
     if figures_dir is not None:
-        from . import figures
+        from .figures import diagnosis_figures
 
-        out = Path(figures_dir)
-        order = {
-            "training images (ℓ1)": train_order,
-            "training shapes (Chamfer)": train_order,
-            "test predictions (Chamfer)": test_order,
-        }
-        matrices = {
-            "training images (ℓ1)": train_image_distances,
-            "training shapes (Chamfer)": train_shapes,
-            "test predictions (Chamfer)": output_distances,
-        }
-        figures.distance_matrices_figure(matrices, out / "distance_matrices.png", order=order)
-        if save_matrices:
-            ordered = [m if o is None else m[np.ix_(o, o)] for m, o in zip(matrices.values(), order.values())]
-            atomic_write(
-                out.parent / "matrices.npz",
-                lambda handle: np.savez_compressed(
-                    handle,
-                    train_images=ordered[0].astype(np.float32),
-                    train_shapes=ordered[1].astype(np.float32),
-                    predictions=ordered[2].astype(np.float32),
-                ),
-            )
-        label = f"{thresholds[0] if np.ndim(thresholds) else thresholds:g}" + (
-            " of the box side" if relative else ""
+        shown = {"train_images": image_distances, **matrices}
+        clouds = {"truth": test_points, **outputs}
+        result["figures"] = diagnosis_figures(
+            result, train, test, shown, clouds, metrics, figures_dir, save_matrices=save_matrices
         )
-        figures.scores_figure(metrics, out / "scores.png", threshold_label=label)
-        figures.tendency_figure({"this data": result}, out / "tendencies.png")
-        figures.qualitative_figure(
-            test_images,
-            {"prediction": predictions, "ground truth": test_points, "Oracle-NN": predicted["oracle_nn"]},
-            out / "qualitative.png",
-            seed=random_state,
-        )
-        if codewords is not None:
-            figures.tsne_figure(
-                np.asarray(result["codewords"]["tsne"]),
-                test_labels,
-                out / "tsne.png",
-                title="t-SNE of test codewords" + ("" if test_labels is None else " (colour: label)"),
-            )
-        result["figures"] = sorted(p.name for p in out.glob("*.png"))
     return result
+
+
+def _comparisons(metrics: dict, config: EvaluationConfig) -> dict:
+    settings = dict(n_bootstrap=config.n_bootstrap, confidence=config.confidence, seed=config.seed)
+    model = metrics["model"]
+    return {
+        name: {
+            "chamfer": compare_scores(model["chamfer"], metrics[name]["chamfer"], **settings),
+            "excess": compare_scores(model["excess"], metrics[name]["excess"], **settings),
+            "fscore": compare_scores(model["fscore"][:, 0], metrics[name]["fscore"][:, 0], **settings),
+        }
+        for name in METHODS[1:]
+    }
+
+
+def _per_sample(metrics: dict, chosen: dict, memorisation: np.ndarray) -> dict:
+    return {
+        "model_chamfer": metrics["model"]["chamfer"].tolist(),
+        "model_excess": metrics["model"]["excess"].tolist(),
+        "model_fscore": metrics["model"]["fscore"][:, 0].tolist(),
+        "oracle_nn_index": chosen["oracle_nn"].tolist(),
+        "oracle_nn_excess": metrics["oracle_nn"]["excess"].tolist(),
+        "memorisation": [None if np.isnan(v) else float(v) for v in memorisation],
+    }
+
+
+def _conventions(metric_conventions: dict, config: EvaluationConfig) -> dict:
+    return metric_conventions | {
+        "ground_truth": "the dense evaluation cloud of each truth (its training cloud where it has none)",
+        "excess": "Chamfer minus the sampling floor of the reference (svrlens.evaluation.references)",
+        "tendency": "mean silhouette (eq. 10), clusters from adaptive affinity propagation",
+        "clustered": f"embedded tendency above the {config.null_references} uniform references' "
+        "95th percentile",
+        "verdict": "within-cluster gain: recognition below 1/2, reconstruction above, mixed across; "
+        "collapsed when the global gain is below 1/2",
+        "bootstrap": f"{config.n_bootstrap} resamples, {config.confidence:.0%} percentile intervals (scipy)",
+    }
+
+
+def _warn_thresholds(dense: np.ndarray, spacing: float | None, config: EvaluationConfig) -> None:
+    if spacing is None:
+        return
+    absolute = np.median(thresholds_for(dense, config.thresholds, config.relative), axis=0)
+    low = [t for t, a in zip(config.thresholds, absolute) if a < spacing]
+    if low:
+        warnings.warn(
+            f"F-score thresholds {low} are below the outputs' point spacing ({spacing:.3g}): "
+            "they count coincidences of points more than shape",
+            stacklevel=3,
+        )
 
 
 def _codeword_analysis(codewords: np.ndarray, labels, random_state: int) -> dict:
@@ -315,8 +385,9 @@ def _codeword_analysis(codewords: np.ndarray, labels, random_state: int) -> dict
     from sklearn.manifold import TSNE
 
     n = len(codewords)
+    perplexity = float(min(30, max(2, (n - 1) // 3)))
     embedding = TSNE(
-        n_components=2, perplexity=float(min(30, max(2, (n - 1) // 3))), init="pca", random_state=random_state
+        n_components=2, perplexity=perplexity, init="pca", random_state=random_state
     ).fit_transform(codewords)
     out = {"tsne": embedding.tolist(), "silhouette_by_label": None}
     if labels is not None and 2 <= len(np.unique(labels)) <= n - 1:
@@ -324,18 +395,3 @@ def _codeword_analysis(codewords: np.ndarray, labels, random_state: int) -> dict
         np.fill_diagonal(d, 0.0)
         out["silhouette_by_label"] = silhouette_score(d, np.asarray(labels), check=False)
     return out
-
-
-def format_summary(result: dict) -> str:
-    """A one-screen text summary with the verdict first."""
-    t = "\n".join(f"  - {line}" for line in result["evidence"])
-    rows = "\n".join(
-        f"  {name:12s} Chamfer {result[name]['chamfer']:.4f}   F-score {result[name]['fscore'][0]:.3f}"
-        for name in ("model", "oracle_nn", "retrieval", "clustering")
-    )
-    thr = result["conventions"]
-    unit = "of the bounding-box side" if thr["thresholds_relative"] else "absolute"
-    return (
-        f"verdict: {result['verdict'].upper()} (Case {result['case']})\n{t}\n\n{rows}\n"
-        f"  (Chamfer: {thr['chamfer']}; F-score at {thr['thresholds'][0]:g} {unit})"
-    )

@@ -8,6 +8,8 @@ import torch
 from svrlens.geometry.chamfer import precision_recall_to_fscore
 from svrlens.geometry.nearest import sq_minima
 
+from .config import DEFAULT_THRESHOLDS
+
 
 def thresholds_for(ground_truth: np.ndarray, thresholds, relative: bool) -> np.ndarray:
     """(N, T) absolute thresholds. ``relative``: fractions of each ground truth's bounding-box
@@ -20,7 +22,7 @@ def thresholds_for(ground_truth: np.ndarray, thresholds, relative: bool) -> np.n
 
 
 def per_sample_metrics(
-    predictions, ground_truth, *, thresholds=(0.01, 0.02, 0.05), relative=True, batch_size=256
+    predictions, ground_truth, *, thresholds=DEFAULT_THRESHOLDS, relative=True, batch_size=256
 ) -> dict:
     """Chamfer (eq. 2) and F-score (eqs. 3–5) of each prediction against its ground truth.
 
@@ -67,3 +69,19 @@ def per_sample_metrics(
         "recall": recall,
         "conventions": conventions,
     }
+
+
+def point_spacing(points: np.ndarray, dense: np.ndarray, *, batch_size: int = 256) -> float:
+    """The outputs' point spacing: the median over shapes of the mean distance from a point of
+    the dense surface sample (N, D, 3) to the nearest of the P-point sample (N, P, 3) of the same
+    shape — how far apart the points of a perfect P-point output are. An F-score threshold below
+    it counts coincidences of points rather than shape."""
+    means = []
+    for start in range(0, len(points), batch_size):
+        sl = slice(start, start + batch_size)
+        _, sq_dense_to_points = sq_minima(
+            torch.from_numpy(np.ascontiguousarray(points[sl], np.float32)),
+            torch.from_numpy(np.ascontiguousarray(dense[sl], np.float32)),
+        )
+        means.append(sq_dense_to_points.double().sqrt().mean(1).numpy())
+    return float(np.median(np.concatenate(means)))

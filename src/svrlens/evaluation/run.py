@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
+from svrlens.data import Dataset
 from svrlens.data.folder import open_dataset
 from svrlens.errors import InputError
-from svrlens.io import write_json
+from svrlens.io import read_json, write_json, write_text
 
-from .diagnosis import diagnose, format_summary
+from .config import EvaluationConfig
+from .diagnosis import diagnose
+from .summary import format_summary
 
 
 def _prediction_folder(path: Path, test_names) -> np.ndarray:
@@ -19,7 +21,7 @@ def _prediction_folder(path: Path, test_names) -> np.ndarray:
     all resampled (with a warning) to the point count of the first (meshes give 1024 samples)."""
     import warnings
 
-    from svrlens.data.folder import SHAPE_SUFFIXES, raw_cloud, resample
+    from svrlens.data.clouds import SHAPE_SUFFIXES, raw_cloud, resample
 
     if test_names is None:
         raise InputError("a folder of predictions needs a test set with names (a user folder)", path)
@@ -104,41 +106,57 @@ def load_predictions(
 
 
 def run_diagnosis(
-    train_dataset, predictions, *, test_dataset=None, out_dir=None, random_state=0, progress=False, **options
+    train_dataset,
+    predictions,
+    *,
+    test_dataset=None,
+    out_dir=None,
+    config: EvaluationConfig | None = None,
+    cache_dir=None,
+    chamfer_matrix=None,
+    save_matrices: bool = False,
+    progress: bool = False,
 ) -> dict:
     """Diagnose predictions for the test split of ``test_dataset`` (default: ``train_dataset``),
-    against the training split of ``train_dataset``; write ``diagnosis.json`` and ``summary.txt``."""
-    train = open_dataset(train_dataset)
+    against the training split of ``train_dataset``; write ``diagnosis.json``, ``summary.txt``
+    and ``figures/`` under ``out_dir`` (when given).
+
+    Parameters
+    ----------
+    train_dataset, test_dataset : path or Dataset
+        A svrlens dataset directory, a user folder, a What3D or Occupancy Networks folder.
+    predictions : path
+        A PRED.npz or a folder of per-sample clouds (:func:`load_predictions`).
+    config : EvaluationConfig, optional
+    cache_dir : path, optional
+        Compute every Chamfer matrix in resumable blocks there (large data; a killed run resumes).
+    chamfer_matrix : callable, optional
+        As in :func:`svrlens.evaluation.diagnose` (not with ``cache_dir``).
+    """
+    train = train_dataset if isinstance(train_dataset, Dataset) else open_dataset(train_dataset)
     test = train if test_dataset is None else open_dataset(test_dataset)
-    train_part, test_index = train.subset("train"), np.asarray(test.splits.get("test", []), np.int64)
+    test_index = np.asarray(test.splits.get("test", []), np.int64)
     if len(test_index) == 0:
         raise InputError("no test samples (empty 'test' split)", test.path)
-    test_part = test.subset("test")
     names = test.manifest.get("names")
     test_names = None if names is None else [names[i] for i in test_index]
     points, codewords = load_predictions(
         predictions, len(test_index), test_index, test_names=test_names, with_codewords=True
     )
+    if cache_dir is not None:
+        from .blocks import cached_chamfer_matrix
 
-    def order(part):  # by morph weights (synthetic data), else by label, else as stored
-        if part.morph is not None:
-            return np.lexsort(np.asarray(part.morph).T[::-1])
-        return None if part.labels is None else np.argsort(np.asarray(part.labels), kind="stable")
-
+        chamfer_matrix = cached_chamfer_matrix(cache_dir, progress=progress)
     result = diagnose(
-        np.asarray(train_part.images),
-        np.asarray(train_part.points),
-        np.asarray(test_part.images),
-        np.asarray(test_part.points),
+        train.subset("train"),
+        test.subset("test"),
         points,
-        random_state=random_state,
-        progress=progress,
+        config=config,
         codewords=codewords,
-        test_labels=None if test_part.labels is None else np.asarray(test_part.labels),
-        train_order=order(train_part),
-        test_order=order(test_part),
         figures_dir=None if out_dir is None else Path(out_dir) / "figures",
-        **options,
+        chamfer_matrix=chamfer_matrix,
+        save_matrices=save_matrices,
+        progress=progress,
     )
     result["provenance"] |= {
         "train_dataset": str(train.path),
@@ -149,21 +167,23 @@ def run_diagnosis(
     if out_dir is not None:
         out = Path(out_dir)
         write_json(out / "diagnosis.json", result)
-        (out / "summary.txt").write_text(format_summary(result) + "\n")
+        write_text(out / "summary.txt", format_summary(result) + "\n")
     return result
 
 
-def evaluate_run(run_dir, *, out_dir=None, progress=False, **options) -> dict:
+def evaluate_run(run_dir, *, out_dir=None, config: EvaluationConfig | None = None, progress=False) -> dict:
     """Diagnose a svrlens training run (its ``predictions/test.npz`` on its own dataset)."""
     run = Path(run_dir)
     record = run / "dataset.json"
     if not record.is_file():
         raise InputError("not a svrlens run directory (dataset.json is missing)", run)
-    dataset = json.loads(record.read_text())["path"]
+    stored = read_json(record)
+    if not isinstance(stored, dict) or not isinstance(stored.get("path"), str):
+        raise InputError('expected an object with the dataset\'s "path" (a string)', record)
     return run_diagnosis(
-        dataset,
+        stored["path"],
         run / "predictions" / "test.npz",
         out_dir=out_dir or run / "diagnosis",
+        config=config,
         progress=progress,
-        **options,
     )

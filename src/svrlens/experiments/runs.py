@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 
-from svrlens.data import generate, load_dataset, save_dataset, subsample
+from svrlens.data import generate, load_dataset
+from svrlens.data.subsample import write_set
 from svrlens.errors import InputError
 from svrlens.io import write_json
 
@@ -56,39 +57,16 @@ def prepare_data(out, run: RunSpec, *, progress: bool = False) -> Path:
     base_path = root / "base"
 
     def write_base(path):
-        data = generate(run.base, progress=progress)
-        save_dataset(
-            path,
-            data.images,
-            data.points,
-            morph=data.morph,
-            labels=data.labels,
-            splits=data.splits,
-            generator=data.manifest["generator"],
-            parameters=data.manifest["parameters"],
-            seed=data.manifest["seed"],
-        )
+        generate(run.base, progress=progress).save(path)
 
     _publish(base_path, write_base)
     if run.family is None:
         return base_path
 
-    def write_set(path):
-        base = load_dataset(base_path)
-        arrays, splits, record = subsample(base, run.family, run.n)
-        save_dataset(
-            path,
-            arrays["images"],
-            arrays["points"],
-            morph=arrays["morph"],
-            labels=arrays["labels"],
-            splits=splits,
-            generator=f"svrlens.data.subsample/{run.family}",
-            parameters={"base": str(base_path), **record},
-            seed=base.manifest.get("seed"),
-        )
+    def write_run_set(path):
+        write_set(load_dataset(base_path), run.family, run.n, path)
 
-    return _publish(root / f"{run.family}.{run.n}", write_set)
+    return _publish(root / f"{run.family}.{run.n}", write_run_set)
 
 
 def finished(out, run: RunSpec) -> dict | None:
@@ -138,17 +116,12 @@ def execute_run(run: RunSpec, out, *, progress: bool = False, chamfer_matrix=Non
         progress=progress,
         label=f"{run.name} (seed {run.train.seed})",
     )
-    evaluation = run.evaluation
     diagnosis = run_diagnosis(
         dataset_path,
         trained.predictions,
         out_dir=run_dir / "diagnosis",
-        random_state=run.train.seed,
+        config=replace(run.evaluation, seed=run.train.seed),  # each seed its own bootstrap
         progress=False,
-        thresholds=evaluation.thresholds,
-        relative=evaluation.relative,
-        case_threshold=evaluation.case_threshold,
-        memorisation_threshold=evaluation.memorisation_threshold,
         chamfer_matrix=chamfer_matrix,
         save_matrices=True,
     )
@@ -171,6 +144,8 @@ def execute_run(run: RunSpec, out, *, progress: bool = False, chamfer_matrix=Non
         "training": {
             "best_epoch": trained.best_epoch,
             "best_val_chamfer": trained.best_val_chamfer,
+            "baseline_val_chamfer": trained.baseline_val_chamfer,
+            "trained": trained.trained,
             "epochs": trained.epochs,
             "seconds": trained.seconds,
             "device": str(resolve_device(run.train.device)),
@@ -189,18 +164,24 @@ def execute_run(run: RunSpec, out, *, progress: bool = False, chamfer_matrix=Non
 
 def diagnosis_record(diagnosis: dict) -> dict:
     """The numbers of a diagnosis that a sweep's results keep (no per-sample arrays)."""
+    tendency_fields = ("score", "interval", "n_clusters", "confidence", "method", "clustered", "null")
+    statistic = {k: v for k, v in diagnosis["statistic"].items() if k != "permutation_null"}
     return {
         "case": diagnosis["case"],
         "verdict": diagnosis["verdict"],
+        "verdict_sentence": diagnosis["verdict_sentence"],
+        "statistic": statistic,
+        "statistic_model_free": diagnosis.get("statistic_model_free"),
+        "sampling_floor": diagnosis["sampling_floor"],
+        "sampling": diagnosis["sampling"],
         "evidence": diagnosis["evidence"],
         **{
-            k: {f: diagnosis[k][f] for f in ("score", "interval", "n_clusters", "confidence", "method")}
+            k: {f: diagnosis[k].get(f) for f in tendency_fields}
             for k in ("image_tendency", "shape_tendency", "output_tendency")
         },
         **{k: diagnosis[k] for k in ("model", "oracle_nn", "retrieval", "clustering")},
-        "memorisation": diagnosis["memorisation"]["nearest_training_shape"][
-            "median"
-        ],  # robust: see diagnose()
+        "comparisons": diagnosis["comparisons"],
+        "memorisation": diagnosis["memorisation"]["median"],
         "codeword_silhouette_by_label": (diagnosis.get("codewords") or {}).get("silhouette_by_label"),
         "conventions": diagnosis["conventions"],
     }

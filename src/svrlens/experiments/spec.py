@@ -26,31 +26,13 @@ from pathlib import Path
 from svrlens.data import N_SETS, SynthConfig
 from svrlens.data.subsample import FAMILY_BASE
 from svrlens.errors import InputError
+from svrlens.evaluation.config import EvaluationConfig
 from svrlens.io import read_json
 from svrlens.models import ModelConfig
 from svrlens.training import TrainConfig
 from svrlens.training.config import LABEL_MODES
 
 SPEC_VERSION = 1
-
-
-@dataclass
-class EvaluationConfig:
-    """How every run is diagnosed (see :func:`svrlens.evaluation.diagnose`)."""
-
-    thresholds: tuple = (0.01, 0.02, 0.05)  # F-score thresholds, fractions of the box side
-    relative: bool = True
-    case_threshold: float = 0.7
-    memorisation_threshold: float = 0.5
-
-    def validate(self) -> "EvaluationConfig":
-        if not self.thresholds or any(not t > 0 for t in self.thresholds):
-            raise ValueError(
-                f"evaluation.thresholds: expected positive numbers, found {list(self.thresholds)}"
-            )
-        if not 0 < self.case_threshold <= 1:
-            raise ValueError(f"evaluation.case_threshold: expected (0, 1], found {self.case_threshold}")
-        return self
 
 
 @dataclass
@@ -171,7 +153,7 @@ class ExperimentSpec:
                 "modes": list(self.label_study.modes),
                 "train": self.label_study.train.to_dict(),
             },
-            "evaluation": asdict(self.evaluation) | {"thresholds": list(self.evaluation.thresholds)},
+            "evaluation": self.evaluation.to_dict(),
             "seeds": list(self.seeds),
         }
 
@@ -213,14 +195,7 @@ class ExperimentSpec:
                 _train_config(value.get("train", {}), "label_study.train"),
                 tuple(value.get("modes", LABEL_MODES)),
             )
-        evaluation = EvaluationConfig(
-            **_known(
-                _mapping(data.get("evaluation", {}), "evaluation"),
-                {f.name for f in fields(EvaluationConfig)},
-                "evaluation",
-            )
-        )
-        evaluation.thresholds = tuple(evaluation.thresholds)
+        evaluation = EvaluationConfig.from_dict(data.get("evaluation", {}))
         seeds = data.get("seeds", [0])
         if not isinstance(seeds, list) or not all(
             isinstance(s, int) and not isinstance(s, bool) for s in seeds
@@ -276,7 +251,7 @@ class RunSpec:
             "family": self.family,
             "n": self.n,
             "train": self.train.to_dict(),
-            "evaluation": asdict(self.evaluation) | {"thresholds": list(self.evaluation.thresholds)},
+            "evaluation": self.evaluation.to_dict(),
         }
 
     @property

@@ -7,8 +7,9 @@
                   retrieval / clustering Chamfer and F-score with intervals, case, verdict, runs
     label_study   "none" / "weak" / "full" (when the spec has one): the same, plus the codewords'
                   silhouette by label
-    checks        the paper's result, tested: across 1.2.n the output tendency rises with n
-                  (Spearman ρ ≥ 0.7); across 1.1.n it stays at or below the lowest 1.2.n
+    checks        the paper's result, tested (svrlens.experiments.results): across 1.2.n the
+                  output tendency rises with n (Spearman ρ ≥ 0.7); across 1.1.n it stays at or
+                  below the lowest 1.2.n; the verdict is recognition in Case 1 only
     provenance    svrlens version, git commit, executor, hardware, data hashes, timings
 """
 
@@ -18,7 +19,6 @@ import datetime
 import platform
 import subprocess
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -28,11 +28,11 @@ from svrlens import __version__
 from svrlens.io import write_json
 
 from .executors import local_executor
+from .results import aggregate, check_paper_result, format_results, group_by_name
 from .runs import data_root, finished, prepare_data
 from .spec import ExperimentSpec
 
 RESULTS = "results.json"
-SPEARMAN_THRESHOLD = 0.7
 
 
 def reproduce(spec: ExperimentSpec, out, *, executor=None, progress: bool = True) -> dict:
@@ -70,19 +70,18 @@ def reproduce(spec: ExperimentSpec, out, *, executor=None, progress: bool = True
         for record in executor.run(todo, out, progress=progress):
             records[record["key"]] = record
             bar.set_postfix_str(
-                f"{record['name']}: {record['verdict']}, "
-                f"output tendency {record['output_tendency']['score']:.2f}"
+                f"{record['name']}: {record['verdict']}, gain {record['statistic']['value']:.2f}"
             )
             bar.update(1)
 
     ordered = [records[run.key] for run in runs]
     datasets = {
         name: aggregate(group)
-        for name, group in _group(r for r in ordered if r["family"] is not None).items()
+        for name, group in group_by_name(r for r in ordered if r["family"] is not None).items()
     }
     label_study = {
         name.removeprefix("labels-"): aggregate(group)
-        for name, group in _group(r for r in ordered if r["family"] is None).items()
+        for name, group in group_by_name(r for r in ordered if r["family"] is None).items()
     }
     results = {
         "spec": spec.to_dict(),
@@ -95,130 +94,6 @@ def reproduce(spec: ExperimentSpec, out, *, executor=None, progress: bool = True
     }
     write_json(out / RESULTS, results)
     return results
-
-
-def _group(records) -> dict:
-    groups = defaultdict(list)
-    for record in records:
-        groups[record["name"]].append(record)
-    return dict(groups)
-
-
-_METRICS = ("model", "oracle_nn", "retrieval", "clustering")
-_TENDENCIES = ("image_tendency", "shape_tendency", "output_tendency")
-
-
-def aggregate(records: list[dict]) -> dict:
-    """One data set's entry from its runs (one per seed).
-
-    One seed: that run's numbers and bootstrap intervals. Several: means over seeds; each
-    interval becomes the mean of the seeds' interval bounds, and ``seed_std`` holds the standard
-    deviation across seeds (the error bars of the full preset); case and verdict by majority.
-    """
-    first = records[0]
-    entry = {
-        "family": first["family"],
-        "n": first["n"],
-        "seeds": [r["seed"] for r in records],
-        "runs": [r["run"] for r in records],
-        "diagnosis_dirs": [r["diagnosis_dir"] for r in records],
-        "dataset_sha256": first["dataset_sha256"],
-        "train_morph": first.get("train_morph"),
-        "train_clusters": first.get("train_clusters"),
-        "conventions": first["conventions"],
-        "training_seconds": float(sum(r["training"]["seconds"] for r in records)),
-    }
-    for key in _TENDENCIES:
-        scores = np.array([r[key]["score"] for r in records])
-        entry[key] = {
-            "score": float(scores.mean()),
-            "interval": np.mean([r[key]["interval"] for r in records], 0).tolist(),
-            "n_clusters": [r[key]["n_clusters"] for r in records]
-            if len(records) > 1
-            else first[key]["n_clusters"],
-            "seed_std": float(scores.std(ddof=1)) if len(records) > 1 else None,
-        }
-    for key in _METRICS:
-        entry[key] = {
-            "chamfer": float(np.mean([r[key]["chamfer"] for r in records])),
-            "chamfer_interval": np.mean([r[key]["chamfer_interval"] for r in records], 0).tolist(),
-            "fscore": np.mean([r[key]["fscore"] for r in records], 0).tolist(),
-            "fscore_interval": np.mean([r[key]["fscore_interval"] for r in records], 0).tolist(),
-        }
-    entry["memorisation"] = float(
-        np.nanmean([np.nan if r["memorisation"] is None else r["memorisation"] for r in records])
-    )
-    entry["codeword_silhouette_by_label"] = (
-        first.get("codeword_silhouette_by_label")
-        if len(records) == 1
-        else _mean_or_none([r.get("codeword_silhouette_by_label") for r in records])
-    )
-    entry["case"] = _majority([r["case"] for r in records])
-    entry["verdict"] = _majority([r["verdict"] for r in records])
-    entry["evidence"] = (
-        first["evidence"]
-        if len(records) == 1
-        else [
-            f"seed {r['seed']}: {r['verdict']}, output tendency {r['output_tendency']['score']:.3f}"
-            for r in records
-        ]
-    )
-    return entry
-
-
-def _majority(values):
-    values = list(values)
-    return max(sorted(set(values), key=str), key=values.count)
-
-
-def _mean_or_none(values):
-    values = [v for v in values if v is not None]
-    return float(np.mean(values)) if values else None
-
-
-def check_paper_result(datasets: dict) -> dict:
-    """Fig. 4's claim, tested on the output tendencies of the 1.1.n and 1.2.n sets present.
-
-    - ``rising_1.2``: Spearman ρ between n and the output tendency of 1.2.n is ≥ 0.7;
-    - ``flat_1.1``: no 1.1.n output tendency lies above the lowest 1.2.n one by more than the
-      intervals (its interval's lower bound is not above that 1.2.n's upper bound).
-    A check that cannot be made (fewer than three 1.2.n sets, or no 1.1.n) is ``None``.
-    """
-    from scipy.stats import spearmanr
-
-    def family(prefix):
-        return sorted((v["n"], k, v) for k, v in datasets.items() if v["family"] == prefix)
-
-    checks = {}
-    ones, twos = family("1.1"), family("1.2")
-    if len(twos) >= 3:
-        rho, pvalue = spearmanr([n for n, _, _ in twos], [v["output_tendency"]["score"] for _, _, v in twos])
-        rho = 0.0 if np.isnan(rho) else float(rho)
-        checks["rising_1.2"] = {
-            "spearman_rho": rho,
-            "p_value": None if np.isnan(pvalue) else float(pvalue),
-            "threshold": SPEARMAN_THRESHOLD,
-            "passed": rho >= SPEARMAN_THRESHOLD,
-            "output_tendency": {k: v["output_tendency"]["score"] for _, k, v in twos},
-        }
-    else:
-        checks["rising_1.2"] = None
-    if ones and twos:
-        _, low_name, low = min(twos, key=lambda item: item[2]["output_tendency"]["score"])
-        ceiling = low["output_tendency"]["interval"][1]
-        above = [k for _, k, v in ones if v["output_tendency"]["interval"][0] > ceiling]
-        checks["flat_1.1"] = {
-            "lowest_1.2": low_name,
-            "ceiling": ceiling,
-            "above": above,
-            "passed": not above,
-            "output_tendency": {k: v["output_tendency"]["score"] for _, k, v in ones},
-        }
-    else:
-        checks["flat_1.1"] = None
-    made = [c for c in checks.values() if c is not None]
-    checks["passed"] = bool(made) and all(c["passed"] for c in made)
-    return checks
 
 
 def _git_commit() -> str | None:
@@ -297,11 +172,11 @@ def write_diagnosis_results(diagnosis: dict, out, *, name: str = "your data") ->
         "name": name,
         "family": None,
         "n": 0,
-        "seed": provenance_in.get("random_state", 0),
+        "seed": provenance_in.get("seed", 0),
         "run": ".",
         "diagnosis_dir": ".",
         "dataset_sha256": provenance_in.get("train_sha256"),
-        "training": {"seconds": 0.0},
+        "training": {"seconds": 0.0, "trained": True},
         "train_morph": None,
         "train_clusters": None,
         "seconds": 0.0,
@@ -323,45 +198,4 @@ def write_diagnosis_results(diagnosis: dict, out, *, name: str = "your data") ->
     return results
 
 
-def format_results(results: dict) -> str:
-    """The verdict per data set and the checks, as printed by ``svrlens reproduce``."""
-    header = (
-        f"{'set':12s} {'case':>4s} {'verdict':>15s} {'images':>7s} {'shapes':>7s} {'output':>7s} "
-        f"{'95% interval':>16s} {'model CD':>9s} {'oracle CD':>9s}"
-    )
-    lines = [header, "-" * len(header)]
-    for name, e in results["datasets"].items():
-        t = e["output_tendency"]
-        interval = "[{:.3f}, {:.3f}]".format(*t["interval"])
-        lines.append(
-            f"{name:12s} {e['case']:4d} {e['verdict']:>15s} "
-            f"{e['image_tendency']['score']:7.3f} {e['shape_tendency']['score']:7.3f} {t['score']:7.3f} "
-            f"{interval:>16s} {e['model']['chamfer']:9.4f} {e['oracle_nn']['chamfer']:9.4f}"
-        )
-    for mode, e in (results.get("label_study") or {}).items():
-        lines.append(
-            f"labels {mode:5s} Chamfer {e['model']['chamfer']:.4f} "
-            f"(Oracle-NN {e['oracle_nn']['chamfer']:.4f}), "
-            f"codeword silhouette by label {e['codeword_silhouette_by_label']}"
-        )
-    checks = results.get("checks") or {}
-    if checks.get("rising_1.2"):
-        c = checks["rising_1.2"]
-        lines.append(
-            f"1.2.n: Spearman rho(n, output tendency) = {c['spearman_rho']:.3f} (needs >= {c['threshold']}): "
-            f"{'REPRODUCED' if c['passed'] else 'NOT reproduced'}"
-        )
-    if checks.get("flat_1.1"):
-        c = checks["flat_1.1"]
-        lines.append(
-            f"1.1.n: output tendency at or below the lowest 1.2.n "
-            f"({c['lowest_1.2']}, upper bound {c['ceiling']:.3f}) within the intervals: "
-            f"{'REPRODUCED' if c['passed'] else 'NOT reproduced, above: ' + ', '.join(c['above'])}"
-        )
-    prov = results.get("provenance") or {}
-    if "wall_seconds" in prov:
-        lines.append(
-            f"{prov['runs']} runs ({prov['runs_skipped']} already finished), "
-            f"{prov['wall_seconds']:.0f} s wall"
-        )
-    return "\n".join(lines)
+__all__ = ["RESULTS", "check_paper_result", "format_results", "reproduce", "write_diagnosis_results"]

@@ -6,14 +6,21 @@ from pathlib import Path
 
 import numpy as np
 
-from svrlens.data.figures import coverage_figure_of_weights, pyplot, save_figure
+from svrlens.data.figures import coverage_figure_of_weights
 from svrlens.evaluation.figures import tendency_figure
+from svrlens.plotting import save_figure, subplots
 
 MATRIX_COLUMNS = (
     ("train_images", "training images (ℓ1)"),
-    ("train_shapes", "training shapes (Chamfer)"),
+    ("train_shapes", "training shapes (Chamfer excess)"),
     ("predictions", "predictions (Chamfer)"),
 )
+VERDICT_COLOURS = {
+    "recognition": "#b3261e",
+    "reconstruction": "#1b6e2f",
+    "mixed": "#8a6d00",
+    "collapsed": "#555",
+}
 
 
 def by_family(datasets: dict) -> dict:
@@ -58,7 +65,6 @@ def tendencies(datasets: dict, out: Path) -> Path:
 def distance_matrices(datasets: dict, root: Path, out: Path) -> list[Path]:
     """Fig. 5: per family, rows = data sets, columns = training images / training shapes / predictions
     (blue = small, red = large; each matrix scaled on its own), from each set's first run."""
-    plt = pyplot()
     paths = []
     for family, entries in by_family(datasets).items():
         rows = [
@@ -69,12 +75,13 @@ def distance_matrices(datasets: dict, root: Path, out: Path) -> list[Path]:
         rows = [(name, path) for name, path in rows if path.is_file()]
         if not rows:
             continue
-        fig, axes = plt.subplots(len(rows), 3, figsize=(6.6, 2.2 * len(rows)), squeeze=False)
+        fig, axes = subplots(len(rows), 3, figsize=(7.8, 2.2 * len(rows)), squeeze=False)
         for r, (name, path) in enumerate(rows):
             with np.load(path, allow_pickle=False) as matrices:
                 for c, (key, title) in enumerate(MATRIX_COLUMNS):
                     ax = axes[r, c]
-                    ax.imshow(matrices[key], cmap="RdBu_r", interpolation="nearest")
+                    image = ax.imshow(matrices[key], cmap="RdBu_r", interpolation="nearest")
+                    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03).ax.tick_params(labelsize=5)
                     ax.set_xticks([])
                     ax.set_yticks([])
                     if r == 0:
@@ -87,26 +94,52 @@ def distance_matrices(datasets: dict, root: Path, out: Path) -> list[Path]:
 
 
 def scores(datasets: dict, out: Path, *, threshold_index: int, threshold_label: str) -> Path:
-    """Fig. 6: Chamfer and F-score of the model and of Oracle-NN per data set, with intervals."""
-    plt = pyplot()
+    """Fig. 6: Chamfer excess over the sampling floor (left) and F-score (right) of the model and
+    of the Oracle-NN per data set, with 95 % intervals. 0 excess is what a perfect output scores."""
     names = list(datasets)
     x = np.arange(len(names))
-    fig, axes = plt.subplots(1, 2, figsize=(max(7.0, 0.55 * len(names) + 3), 3.4))
+    fig, axes = subplots(1, 2, figsize=(max(7.0, 0.55 * len(names) + 3), 3.4))
     for offset, key, label in ((-0.12, "model", "model"), (0.12, "oracle_nn", "Oracle-NN")):
-        chamfer = np.array([datasets[n][key]["chamfer"] for n in names])
-        low, high = np.array([datasets[n][key]["chamfer_interval"] for n in names]).T
-        axes[0].errorbar(
-            x + offset, chamfer, yerr=[chamfer - low, high - chamfer], fmt="o", capsize=2, label=label
-        )
-        fscore = np.array([datasets[n][key]["fscore"][threshold_index] for n in names])
-        low, high = np.array([datasets[n][key]["fscore_interval"][threshold_index] for n in names]).T
-        axes[1].errorbar(
-            x + offset, fscore, yerr=[fscore - low, high - fscore], fmt="o", capsize=2, label=label
-        )
-    axes[0].set_title("Chamfer (eq. 2), lower is better", fontsize=9)
+        for ax, field, index in ((axes[0], "excess", None), (axes[1], "fscore", threshold_index)):
+            values = np.array([_value(datasets[n][key][field], index) for n in names])
+            bounds = [_value(datasets[n][key][f"{field}_interval"], index) for n in names]
+            low = np.array([np.nan if b is None else b[0] for b in bounds])
+            high = np.array([np.nan if b is None else b[1] for b in bounds])
+            yerr = np.nan_to_num([values - low, high - values])
+            ax.errorbar(x + offset, values, yerr=yerr, fmt="o", capsize=2, label=label)
+    axes[0].axhline(0, color="0.4", ls="--", lw=0.8)
+    axes[0].set_title("Chamfer excess over the sampling floor, lower is better", fontsize=9)
     axes[1].set_title(f"F-score at {threshold_label}, higher is better", fontsize=9)
     for ax in axes:
         ax.set_xticks(x, names, rotation=60, fontsize=7)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
     return save_figure(fig, out / "fig6-scores.png")
+
+
+def _value(entry, index):
+    return entry if index is None else entry[index]
+
+
+def verdict_statistics(datasets: dict, out: Path) -> Path:
+    """The verdict's statistic per data set: the within-cluster gain with its interval, against
+    the values of the two definitions (0: recognition, 1: reconstruction) and the midpoint ½ where
+    the call is made; colour = verdict."""
+    names = list(datasets)
+    x = np.arange(len(names))
+    fig, ax = subplots(figsize=(max(6.0, 0.5 * len(names) + 2.5), 3.4))
+    for k, name in enumerate(names):
+        statistic = datasets[name]["statistic"]
+        value = statistic["score"]
+        low, high = statistic["interval"] or (value, value)
+        colour = VERDICT_COLOURS.get(datasets[name]["verdict"], "k")
+        ax.errorbar(k, value, yerr=[[value - low], [high - value]], fmt="o", color=colour, capsize=3)
+    for level, text in ((0.0, "Definition 1: recognition"), (1.0, "Definition 2: reconstruction")):
+        ax.axhline(level, color="0.6", lw=0.8)
+        ax.text(len(names) - 0.5, level, text, fontsize=7, color="0.35", ha="right", va="bottom")
+    ax.axhline(0.5, color="0.3", ls="--", lw=0.8)
+    ax.set_xticks(x, names, rotation=60, fontsize=7)
+    ax.set_ylabel("within-cluster gain")
+    ax.set_title("the verdict's statistic per data set (colour: verdict)", fontsize=9)
+    ax.grid(alpha=0.3, axis="y")
+    return save_figure(fig, out / "fig-verdict.png")

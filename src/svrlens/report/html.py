@@ -1,51 +1,24 @@
 """``report.html``: one self-contained file (figures inline as data URIs, no scripts or fonts
 fetched, opens offline in any browser), built from ``results.json`` and the run directories.
 
-Every value that comes from results (data-set names, paths, user-chosen spec names, evidence
-text) is HTML-escaped; nothing is interpolated unescaped except the markup written here.
+Rendered from a Jinja2 template with autoescaping (:mod:`.template`), so every value that comes
+from results (data-set names, paths, spec names, evidence text) is HTML-escaped. The verdict
+comes first, with its rule and its statistic; the figures and every number follow.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from html import escape
 from pathlib import Path
 
 from svrlens.errors import InputError
-from svrlens.io import atomic_write, read_json
+from svrlens.io import read_json, write_text
 
 from . import figures
+from .template import CHECK, STYLE, TEMPLATE
 
 REPORT = "report.html"
-
-_QUESTION = (
-    "Does the network <em>reconstruct</em> the shape in the image, or <em>recognise</em> the image and "
-    "emit a memorised shape? The paper's answer: it recognises only when the training shapes are "
-    "clustered and the training images are not (Case 1); otherwise it reconstructs. The clustering "
-    "tendency (mean silhouette, eq. 10) of the training images, the training shapes and the predictions "
-    "measures which case a data set is in and what the network did."
-)
-
-_STYLE = """
-body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;\
-max-width:1100px;padding:1.5em;color:#1d1d1f}
-h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.8em;border-bottom:1px solid #ddd;padding-bottom:.2em}
-table{border-collapse:collapse;font-size:.86em;margin:.6em 0}\
-th,td{border:1px solid #ddd;padding:.25em .5em;text-align:right}
-th{background:#f4f4f6}td.l,th.l{text-align:left}.recognition{color:#b3261e;font-weight:600}.reconstruction{color:#1b6e2f;font-weight:600}
-.pass{color:#1b6e2f;font-weight:600}.fail{color:#b3261e;font-weight:600}figure{margin:1em 0}\
-figure img{max-width:100%;border:1px solid #eee}
-figcaption{font-size:.85em;color:#555}pre{background:#f6f6f8;padding:.8em;overflow:auto;font-size:.8em}\
-dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}
-dt{font-weight:600}dd{margin:0;word-break:break-all}.broken{outline:3px solid #b3261e}
-"""
-
-# Marks any figure that failed to decode (visible outline) and records the count for tests.
-_CHECK = """<script>
-window.addEventListener('load',function(){var bad=0;document.querySelectorAll('img').forEach(function(i){
-if(!i.complete||i.naturalWidth===0){bad++;i.classList.add('broken');}});document.body.setAttribute('data-broken-figures',String(bad));});
-</script>"""
 
 
 def _fmt(value, digits=3) -> str:
@@ -53,138 +26,202 @@ def _fmt(value, digits=3) -> str:
         return "–"
     if isinstance(value, float):
         return f"{value:.{digits}f}"
-    return escape(str(value))
+    return str(value)
 
 
-def _interval(entry: dict | None, key="interval", digits=3) -> str:
-    if not entry or entry.get(key) is None:
-        return "–"
-    low, high = entry[key]
-    return f"[{low:.{digits}f}, {high:.{digits}f}]"
+def _interval(values, digits=3) -> str:
+    return "–" if not values else f"[{values[0]:.{digits}f}, {values[1]:.{digits}f}]"
 
 
-def _image(path: Path, caption: str) -> str:
-    data = base64.b64encode(Path(path).read_bytes()).decode()
-    return (
-        f'<figure><img alt="{escape(caption)}" src="data:image/png;base64,{data}">'
-        f"<figcaption>{escape(caption)}</figcaption></figure>"
-    )
+def _figure(path: Path, caption: str) -> dict:
+    return {"data": base64.b64encode(Path(path).read_bytes()).decode(), "caption": caption}
 
 
-def _verdict_table(datasets: dict) -> str:
+def _verdict_rows(datasets: dict) -> list[dict]:
     rows = []
     for name, e in datasets.items():
-        verdict = str(e["verdict"])
+        statistic = e["statistic"]
+        why = e.get("verdict_sentence") or "; ".join(e.get("evidence") or [])
+        flag = (
+            "" if e.get("trained", True) else f"did not train (seeds {e.get('untrained_seeds')}): not counted"
+        )
         rows.append(
-            f'<tr><td class="l">{escape(name)}</td><td>{_fmt(e["case"])}</td>'
-            f'<td class="l {escape(verdict)}">{escape(verdict)}</td>'
-            f"<td>{_fmt(e['image_tendency']['score'])}</td><td>{_fmt(e['shape_tendency']['score'])}</td>"
-            f"<td>{_fmt(e['output_tendency']['score'])} {_interval(e['output_tendency'])}</td>"
-            f"<td>{_fmt(e.get('memorisation'))}</td></tr>"
+            {
+                "name": name,
+                "case": _fmt(e.get("case")),
+                "verdict": str(e["verdict"]),
+                "flag": flag,
+                "gain": _fmt(statistic["score"], 2),
+                "interval": _interval(statistic.get("interval"), 2),
+                "why": why,
+            }
         )
-    return (
-        '<table><tr><th class="l">data set</th><th>case</th><th class="l">verdict</th>'
-        "<th>image tendency</th><th>shape tendency</th>"
-        "<th>output tendency [95 %]</th><th>memorisation</th></tr>" + "".join(rows) + "</table>"
-    )
+    return rows
 
 
-def _checks(checks: dict | None) -> str:
+def _checks(checks: dict | None) -> list[dict]:
     if not checks:
-        return ""
-    items = []
-    rising, flat = checks.get("rising_1.2"), checks.get("flat_1.1")
-    if rising is not None:
-        ok = "pass" if rising["passed"] else "fail"
-        items.append(
-            f'<li class="{ok}">1.2.1 → 1.2.7: output tendency rises as the image tendency falls — '
-            f"Spearman ρ(n, output tendency) = {rising['spearman_rho']:.3f} (needs ≥ {rising['threshold']}): "
-            f"{'reproduced' if rising['passed'] else 'not reproduced'}</li>"
-        )
-    if flat is not None:
-        ok = "pass" if flat["passed"] else "fail"
-        detail = (
-            "none above" if not flat["above"] else "above: " + ", ".join(escape(a) for a in flat["above"])
-        )
-        items.append(
-            f'<li class="{ok}">1.1.1 → 1.1.7: output tendency stays low — '
-            f"no set above the lowest 1.2.n ({escape(flat['lowest_1.2'])}, "
-            f"upper bound {flat['ceiling']:.3f}) by more than the intervals ({detail}): "
-            f"{'reproduced' if flat['passed'] else 'not reproduced'}</li>"
-        )
-    return "<h2>The paper's result (fig. 4), checked</h2><ul>" + "".join(items) + "</ul>" if items else ""
-
-
-def _numbers_table(datasets: dict, thresholds: list, relative: bool) -> str:
-    unit = " of the box side" if relative else ""
-    head = ['<th class="l">data set</th>'] + [
-        f"<th>{t}</th>" for t in ("image tendency", "shape tendency", "output tendency")
-    ]
-    for key in ("model", "Oracle-NN", "retrieval", "clustering"):
-        head += [f"<th>{key} Chamfer</th>"] + [f"<th>{key} F@{t:g}{unit}</th>" for t in thresholds]
-    rows = []
-    for name, e in datasets.items():
-        cells = [f'<td class="l">{escape(name)}</td>']
-        for key in ("image_tendency", "shape_tendency", "output_tendency"):
-            std = e[key].get("seed_std")
-            cells.append(
-                f"<td>{_fmt(e[key]['score'])}<br>{_interval(e[key])}"
-                f"{'' if std is None else f'<br>± {std:.3f} (seeds)'}</td>"
-            )
-        for key in ("model", "oracle_nn", "retrieval", "clustering"):
-            m = e[key]
-            cells.append(f"<td>{_fmt(m['chamfer'], 4)}<br>{_interval(m, 'chamfer_interval', 4)}</td>")
-            cells += [
-                f"<td>{_fmt(f)}<br>[{lo:.3f}, {hi:.3f}]</td>"
-                for f, (lo, hi) in zip(m["fscore"], m["fscore_interval"])
-            ]
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return (
-        '<div style="overflow-x:auto"><table><tr>'
-        + "".join(head)
-        + "</tr>"
-        + "".join(rows)
-        + "</table></div>"
-    )
-
-
-def _provenance(results: dict) -> str:
-    prov = dict(results.get("provenance") or {})
-    hardware = prov.pop("hardware", {}) or {}
-    hashes = prov.pop("data_sha256", {}) or {}
-    items = [(k, v) for k, v in prov.items()] + [(f"hardware: {k}", v) for k, v in hardware.items()]
-    body = "".join(f"<dt>{escape(str(k))}</dt><dd>{escape(str(v))}</dd>" for k, v in items)
-    digests = "".join(
-        f"<dt>{escape(str(name))}</dt><dd>{escape(json.dumps(h, sort_keys=True))}</dd>"
-        for name, h in hashes.items()
-    )
-    spec = escape(json.dumps(results.get("spec"), indent=1))
-    return (
-        f"<h2>Provenance</h2><dl>{body}</dl>"
-        f"<details><summary>data hashes (SHA-256 of every array)</summary><dl>{digests}</dl></details>"
-        f"<details><summary>the spec (configuration, seeds)</summary><pre>{spec}</pre></details>"
-    )
-
-
-def _qualitative(datasets: dict, root: Path) -> list[str]:
-    """Fig. 8: the diagnosis's qualitative figure of the first and last set of each family."""
+        return []
+    described = {
+        "rising_1.2": "1.2.1 → 1.2.7: the output tendency rises as the image tendency falls (fig. 4)",
+        "flat_1.1": "1.1.1 → 1.1.7: the output tendency stays at or below the lowest 1.2.n (fig. 4)",
+        "main_claim": "the verdict is recognition in Case 1 and reconstruction in Cases 2 and 3 (sec. 3.1)",
+    }
     out = []
-    for family, entries in figures.by_family(datasets).items():
-        names = list(entries)
-        for name in dict.fromkeys([names[0], names[-1]]):
-            dirs = entries[name].get("diagnosis_dirs") or []
-            path = root / dirs[0] / "figures" / "qualitative.png" if dirs else None
-            if path is not None and path.is_file():
-                out.append(
-                    _image(
-                        path, f"fig. 8 — {name}: input image, prediction, ground truth and Oracle-NN shape"
-                    )
-                )
+    for key, text in described.items():
+        check = checks.get(key)
+        if not isinstance(check, dict):
+            continue
+        status = check.get("status", "not made")
+        detail = {
+            "rising_1.2": lambda c: f" — Spearman ρ = {c['spearman_rho']:.3f} (needs ≥ {c['threshold']})",
+            "flat_1.1": lambda c: (
+                f" — lowest 1.2.n {c['lowest_1.2']} (upper bound {c['ceiling']:.3f}); "
+                f"above it: {', '.join(c['above']) or 'none'}"
+            ),
+            "main_claim": lambda c: f" — broken by: {', '.join(c['broken']) or 'none'}",
+        }[key]
+        text += f" (not made: {check.get('reason')})" if status == "not made" else detail(check)
+        word = {"passed": "reproduced", "failed": "not reproduced"}.get(status, "NOT MADE — does not pass")
+        out.append({"css": status.replace(" ", ""), "text": text, "word": word})
     return out
 
 
+def _numbers_table(datasets: dict, thresholds: list, relative: bool, title: str = "") -> dict:
+    unit = " of the box side" if relative else ""
+    head = ["data set", "within-cluster gain", "image tendency", "shape tendency", "output tendency"]
+    methods = (
+        ("model", "model"),
+        ("oracle_nn", "Oracle-NN"),
+        ("retrieval", "retrieval"),
+        ("clustering", "clustering"),
+    )
+    for _, label in methods:
+        head += [f"{label} Chamfer", f"{label} excess"] + [f"{label} F@{t:g}{unit}" for t in thresholds]
+    rows = []
+    for name, e in datasets.items():
+        cells = [[name], [_fmt(e["statistic"]["score"]), _interval(e["statistic"].get("interval"))]]
+        for key in ("image_tendency", "shape_tendency", "output_tendency"):
+            cells.append([_fmt(e[key]["score"]), _interval(e[key].get("interval"))])
+        for key, _ in methods:
+            m = e[key]
+            cells.append([_fmt(m["chamfer"], 4), _interval(m.get("chamfer_interval"), 4)])
+            cells.append([_fmt(m.get("excess"), 4), _interval(m.get("excess_interval"), 4)])
+            cells += [[_fmt(f), _interval(i)] for f, i in zip(m["fscore"], m["fscore_interval"])]
+        rows.append(cells)
+    return {"title": title, "head": head, "rows": rows}
+
+
+def _provenance(results: dict) -> tuple[list, list, str]:
+    prov = dict(results.get("provenance") or {})
+    hardware = prov.pop("hardware", {}) or {}
+    hashes = prov.pop("data_sha256", {}) or {}
+    items = [(k, str(v)) for k, v in prov.items()] + [(f"hardware: {k}", str(v)) for k, v in hardware.items()]
+    digests = [(str(name), json.dumps(h, sort_keys=True)) for name, h in hashes.items()]
+    spec = results.get("spec")
+    return items, digests, "" if spec is None else json.dumps(spec, indent=1)
+
+
+def _run_figure(root: Path, entry: dict, name: str) -> Path | None:
+    dirs = entry.get("diagnosis_dirs") or []
+    path = root / dirs[0] / "figures" / name if dirs else None
+    return path if path is not None and path.is_file() else None
+
+
+def _figures(root: Path, datasets: dict, study: dict, thresholds: list, relative: bool) -> list[dict]:
+    out = root / "figures"
+    items = [
+        _figure(
+            figures.verdict_statistics(datasets, out),
+            "the verdict: within-cluster gain per data set with "
+            "its interval; 0 = recognition (Definition 1), 1 = reconstruction (Definition 2), call at ½",
+        )
+    ]
+    single = len(datasets) == 1
+    for name, entry in datasets.items() if single else []:
+        path = _run_figure(root, entry, "verdict.png")
+        if path is not None:
+            items.append(
+                _figure(
+                    path,
+                    f"{name}: where each prediction lands against where its truth is, coloured "
+                    "by the training-shape cluster it falls into (flat within a colour: recognition)",
+                )
+            )
+    items += [
+        _figure(p, "fig. 3 — training-set coverage: which shapes the training images show (colour: cluster)")
+        for p in figures.coverage(datasets, out)
+    ]
+    items.append(
+        _figure(
+            figures.tendencies(datasets, out),
+            "fig. 4 — clustering tendency of the training images "
+            "(left) and shapes (right) against that of the predictions, with 95 % intervals",
+        )
+    )
+    ordering = (
+        "ordered by the morph weight"
+        if any(e.get("train_morph") for e in datasets.values())
+        else "in stored order"
+    )
+    items += [
+        _figure(
+            p, f"fig. 5 — distance matrices (blue small, red large, each with its scale); samples {ordering}"
+        )
+        for p in figures.distance_matrices(datasets, root, out)
+    ]
+    index = len(thresholds) - 1
+    label = f"{thresholds[index]:g}" + (" of the box side" if relative else "")
+    scores = figures.scores(datasets, out, threshold_index=index, threshold_label=label)
+    items.append(
+        _figure(
+            scores,
+            "fig. 6 — the model against the Oracle-NN (the training shape that scores best "
+            "against the truth): Chamfer excess over the sampling floor and F-score, 95 % intervals",
+        )
+    )
+    for name, entry in (datasets | study).items():
+        boxes = _run_figure(root, entry, "fig6-scores.png") if single or name in study else None
+        if boxes is not None:
+            items.append(
+                _figure(
+                    boxes,
+                    f"fig. 6 — {name}: per-sample Chamfer and F-score of the model and all "
+                    "three baselines (dashed: the sampling floor)",
+                )
+            )
+        tsne = _run_figure(root, entry, "fig7-tsne.png")
+        if tsne is not None:
+            items.append(
+                _figure(
+                    tsne,
+                    f"fig. 7 — {name}: t-SNE of the test codewords; silhouette by label "
+                    f"{_fmt(entry.get('codeword_silhouette_by_label'))}",
+                )
+            )
+    for family, entries in figures.by_family(datasets | study).items():
+        names = list(entries)
+        for name in dict.fromkeys([names[0], names[-1]]):
+            path = _run_figure(root, entries[name], "fig8-qualitative.png")
+            if path is not None:
+                items.append(
+                    _figure(
+                        path,
+                        f"fig. 8 — {name}: input image, prediction, ground truth and Oracle-NN "
+                        "shape, drawn in the images' isometric view (colour: depth)",
+                    )
+                )
+    return items
+
+
 def build_report(out_dir, *, title: str | None = None) -> Path:
-    """Write ``out_dir/report.html`` from ``out_dir/results.json`` (and the figures under ``out_dir``)."""
+    """Write ``out_dir/report.html`` from ``out_dir/results.json`` (and the figures under ``out_dir``).
+
+    Raises
+    ------
+    InputError
+        No results.json, or one that is not a svrlens results file.
+    """
     root = Path(out_dir)
     path = root / "results.json"
     if not path.is_file():
@@ -196,76 +233,45 @@ def build_report(out_dir, *, title: str | None = None) -> Path:
     datasets = results["datasets"] or study  # a label study alone is reported as its own data sets
     if not datasets:
         raise InputError("holds no data sets", path)
-    figure_dir = root / "figures"
-    spec = results.get("spec") or {}
-    evaluation = spec.get("evaluation") or next(iter(datasets.values()))["conventions"]
-    thresholds = list(evaluation.get("thresholds", [0.05]))
-    relative = bool(evaluation.get("relative", evaluation.get("thresholds_relative", True)))
-    name = title or f"svrlens report — {spec.get('name', 'diagnosis')}"
+    try:
+        return _render(root, results, datasets, study if datasets is not study else {}, title)
+    except (KeyError, TypeError, IndexError, ValueError) as error:
+        raise InputError(
+            f"not a complete svrlens results file ({type(error).__name__}: {error})", path
+        ) from None
 
-    parts = [
-        f"<h1>{escape(name)}</h1><p>{_QUESTION}</p>",
-        "<h2>Verdict per data set</h2>",
-        _verdict_table(datasets),
-        _checks(results.get("checks")),
-    ]
-    parts.append("<h2>Figures</h2>")
-    parts += [
-        _image(
-            p,
-            "fig. 3 — training-set coverage: which shapes the training images show "
-            "(colour: training cluster)",
-        )
-        for p in figures.coverage(datasets, figure_dir)
-    ]
-    parts.append(
-        _image(
-            figures.tendencies(datasets, figure_dir),
-            "fig. 4 — clustering tendency of the training images (left) and training shapes (right) "
-            "against that of the predictions, with 95 % bootstrap intervals",
-        )
-    )
-    parts += [
-        _image(p, "fig. 5 — distance matrices (blue small, red large); rows ordered by the morph parameter")
-        for p in figures.distance_matrices(datasets, root, figure_dir)
-    ]
-    index = len(thresholds) - 1
-    parts.append(
-        _image(
-            figures.scores(
-                datasets,
-                figure_dir,
-                threshold_index=index,
-                threshold_label=f"{thresholds[index]:g}" + (" of the box side" if relative else ""),
-            ),
-            "fig. 6 — the model against the Oracle-NN (the nearest training shape to the truth), "
-            "with 95 % intervals",
-        )
-    )
-    for name, entry in study.items():
-        tsne = root / (entry.get("diagnosis_dirs") or ["."])[0] / "figures" / "tsne.png"
-        if tsne.is_file():
-            parts.append(
-                _image(
-                    tsne,
-                    f"fig. 7 — t-SNE of test codewords, trained with {name}; silhouette by label "
-                    f"{_fmt(entry.get('codeword_silhouette_by_label'))}, "
-                    f"Chamfer {entry['model']['chamfer']:.4f}",
-                )
-            )
-    parts += _qualitative(datasets | study, root)
-    parts.append(
-        "<h2>Every number</h2><p>Tendencies: mean silhouette with a 95 % bootstrap interval. "
-        "Scores: means over the test samples with 95 % bootstrap intervals. "
-        "Chamfer is eq. 2 (unsquared, both directions summed).</p>"
-    )
-    parts.append(_numbers_table(datasets, thresholds, relative))
-    if study and datasets is not study:
-        parts.append("<h3>Label study</h3>" + _numbers_table(study, thresholds, relative))
-    parts.append(_provenance(results))
-    html = (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{escape(name)}</title><style>{_STYLE}</style></head><body>{''.join(parts)}{_CHECK}</body></html>\n"
-    )
-    return atomic_write(root / "report.html", lambda handle: handle.write(html.encode()))
+
+def _render(root: Path, results: dict, datasets: dict, study: dict, title: str | None) -> Path:
+    from jinja2 import Environment
+
+    spec = results.get("spec") or {}
+    first = next(iter(datasets.values()))
+    conventions = first["conventions"]
+    thresholds = list(conventions.get("thresholds", [0.05]))
+    relative = bool(conventions.get("thresholds_relative", True))
+    floors = [e.get("sampling_floor") for e in datasets.values() if e.get("sampling_floor") is not None]
+    tables = [_numbers_table(datasets, thresholds, relative)]
+    if study:
+        tables.append(_numbers_table(study, thresholds, relative, "Label study"))
+    provenance, hashes, spec_text = _provenance(results)
+    context = {
+        "title": title or f"svrlens report — {spec.get('name', 'diagnosis')}",
+        "style": STYLE,
+        "check_script": CHECK,
+        "level": "95 %",
+        "points": conventions.get("points_predicted", "P"),
+        "floor": _fmt(sum(floors) / len(floors)) if floors else "not measured",
+        "verdicts": _verdict_rows(datasets),
+        "checks": _checks(results.get("checks")),
+        "figures": _figures(root, datasets, study, thresholds, relative),
+        "numbers_note": "Intervals: 95 %; over test samples (bootstrap) for one seed, "
+        "over seeds (t) for several. "
+        "Chamfer is eq. 2 (unsquared, both directions summed) against the dense truth; excess is over the "
+        "sampling floor.",
+        "tables": tables,
+        "provenance": provenance,
+        "hashes": hashes,
+        "spec": spec_text,
+    }
+    html = Environment(autoescape=True).from_string(TEMPLATE).render(**context)
+    return write_text(root / REPORT, html)

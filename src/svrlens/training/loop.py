@@ -33,12 +33,18 @@ _STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 
 @dataclass
 class RunResult:
+    """What a training run ends with. ``trained`` is False when the best validation Chamfer is
+    not below ``baseline_val_chamfer`` — the best *single* training shape predicted for every
+    validation image (a model that learnt nothing can reach that) — or is not finite."""
+
     out_dir: Path
     best_epoch: int
     best_val_chamfer: float
     epochs: int
     seconds: float
     predictions: Path
+    baseline_val_chamfer: float = float("nan")
+    trained: bool = True
 
 
 def resolve_device(name: str) -> torch.device:
@@ -81,6 +87,40 @@ def predict(model: ReconstructionNet, images, *, image_size=None, batch_size=64,
         codes.append(c.float().cpu().numpy())
     model.train(was_training)
     return np.concatenate(points), np.concatenate(codes)
+
+
+@torch.no_grad()
+def recompute_batch_norm(model: ReconstructionNet, images: np.ndarray, config: TrainConfig, device) -> None:
+    """ "Precise BN": replace every batch-norm layer's running statistics by their average over
+    the training set, computed in train mode batch by batch, before validating.
+
+    Why: running statistics are an exponential average with momentum 0.1 over the batches of
+    *past* weights; on a 20-sample set that is one update per epoch, so for the first tens of
+    epochs eval mode normalises with statistics of weights long gone (measured: a 20-epoch 1.2.7
+    run ended at train Chamfer 0.42 and validation Chamfer 16.8). Training itself is unchanged
+    (train mode never reads the running statistics), so resumes stay bitwise exact.
+    """
+    layers = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in layers]
+    for layer in layers:
+        layer.reset_running_stats()
+        layer.momentum = None  # a cumulative average over the batches below
+    was_training = model.training
+    model.train()
+    for start, stop in batch_bounds(len(images), config.batch_size):
+        model(to_input(images[start:stop], config.image_size, device))
+    for layer, momentum in zip(layers, momenta):
+        layer.momentum = momentum
+    model.train(was_training)
+
+
+def single_shape_baseline(train_points, target_points) -> float:
+    """The mean Chamfer (eq. 2) on ``target_points`` (N, P, 3) of the best *single* training
+    cloud (M, P, 3) predicted for every sample: what a model that ignores its input can reach."""
+    from svrlens.geometry import pairwise_chamfer
+
+    matrix = pairwise_chamfer(np.asarray(train_points, np.float32), np.asarray(target_points, np.float32))
+    return float(matrix.mean(1).min())
 
 
 @torch.no_grad()
@@ -224,6 +264,7 @@ def train(
                 "labels_used": train_labels is not None and _uses_labels(config, epoch),
             }
             if val_set is not None and ((epoch + 1) % config.val_every == 0 or epoch == config.epochs - 1):
+                recompute_batch_norm(model, train_images, config, device)
                 metrics = evaluate(model, val_set, config, device)
                 record.update(val_chamfer=metrics["chamfer"], val_fscore=metrics["fscore"])
                 if metrics["chamfer"] < best["val_chamfer"]:
@@ -260,7 +301,8 @@ def train(
                     "best": best,
                 },
             )
-            bar.set_postfix(loss=f"{record['train_chamfer']:.4f}", val=f"{best['val_chamfer']:.4f}")
+            val = f"{best['val_chamfer']:.4f}" if np.isfinite(best["val_chamfer"]) else "–"  # none yet
+            bar.set_postfix(loss=f"{record['train_chamfer']:.4f}", val=val)
 
     # Predictions of the best model on the test split
     if not (out / "best.pt").exists():  # no validation split: the last model is the best we have
@@ -286,6 +328,10 @@ def train(
         )
     )
     predictions = save_predictions(out / "predictions" / "test.npz", points, codewords, test_index)
+    reference = val_set if val_set is not None else train_set
+    baseline = single_shape_baseline(train_set.points, reference.points)
+    achieved = best["val_chamfer"] if val_set is not None else _last_train_chamfer(log_path)
+    trained = bool(np.isfinite(achieved) and achieved < baseline)
     return RunResult(
         out,
         int(best["epoch"]),
@@ -293,7 +339,14 @@ def train(
         config.epochs,
         time.perf_counter() - started,
         predictions,
+        baseline,
+        trained,
     )
+
+
+def _last_train_chamfer(log_path: Path) -> float:
+    lines = [line for line in log_path.read_text().splitlines() if line.strip()]
+    return float(json.loads(lines[-1])["train_chamfer"]) if lines else float("nan")
 
 
 def save_predictions(path, points, codewords, indices, names=None) -> Path:

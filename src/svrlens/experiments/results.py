@@ -1,0 +1,302 @@
+"""From run records to ``results.json``: one entry per data set (over its seeds), the paper's
+result checked, and the printed table.
+
+Intervals over seeds are computed from the seeds' own values (a t interval of their mean), never
+as the mean of per-seed bootstrap bounds; with one seed, that run's bootstrap interval is kept,
+and the entry says which (``interval_kind``). A set's verdict is the seeds' common verdict, or
+"mixed" when they disagree. A run whose model did not train (validation Chamfer not below the
+best single training shape's) is flagged; no check counts it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+from scipy import stats
+
+SPEARMAN_THRESHOLD = 0.7
+METRICS = ("model", "oracle_nn", "retrieval", "clustering")
+TENDENCIES = ("image_tendency", "shape_tendency", "output_tendency")
+
+
+def group_by_name(records) -> dict:
+    groups = defaultdict(list)
+    for record in records:
+        groups[record["name"]].append(record)
+    return dict(groups)
+
+
+def across_seeds(values, intervals=None, confidence: float = 0.95) -> dict:
+    """Mean of per-seed values with an interval: the single seed's own (bootstrap) interval, or a
+    t interval of the mean across several seeds."""
+    values = np.asarray(values, np.float64)
+    out = {"score": float(values.mean()), "seeds": [float(v) for v in values]}
+    if len(values) == 1:
+        out["interval"] = None if intervals is None else [float(v) for v in intervals[0]]
+        out["interval_kind"] = "bootstrap over test samples (one seed)"
+    else:
+        half = stats.t.ppf((1 + confidence) / 2, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+        out["interval"] = [float(values.mean() - half), float(values.mean() + half)]
+        out["interval_kind"] = f"t interval of the mean over {len(values)} seeds"
+    return out
+
+
+def _tendency(records: list[dict], key: str) -> dict:
+    first = records[0][key]
+    entry = across_seeds([r[key]["score"] for r in records], [r[key]["interval"] for r in records])
+    entry["n_clusters"] = [r[key]["n_clusters"] for r in records]
+    if first.get("null") is not None:
+        entry["clustered"] = [bool(r[key]["clustered"]) for r in records]
+        entry["null_quantile"] = float(np.mean([r[key]["null"]["null_quantile"] for r in records]))
+    return entry
+
+
+def _method(records: list[dict], key: str) -> dict:
+    entry = {}
+    for field in ("chamfer", "excess"):
+        summary = across_seeds(
+            [r[key][field] for r in records], [r[key][f"{field}_interval"] for r in records]
+        )
+        entry[field], entry[f"{field}_interval"] = summary["score"], summary["interval"]
+    thresholds = len(records[0][key]["fscore"])
+    f = [
+        across_seeds([r[key]["fscore"][k] for r in records], [r[key]["fscore_interval"][k] for r in records])
+        for k in range(thresholds)
+    ]
+    entry["fscore"] = [s["score"] for s in f]
+    entry["fscore_interval"] = [s["interval"] for s in f]
+    return entry
+
+
+def aggregate(records: list[dict]) -> dict:
+    """One data set's entry from its runs (one per seed)."""
+    first = records[0]
+    verdicts = [r["verdict"] for r in records]
+    statistic = across_seeds(
+        [r["statistic"]["value"] for r in records], [r["statistic"]["interval"] for r in records]
+    )
+    untrained = [r["seed"] for r in records if not r.get("training", {}).get("trained", True)]
+    entry = {
+        "family": first["family"],
+        "n": first["n"],
+        "seeds": [r["seed"] for r in records],
+        "runs": [r["run"] for r in records],
+        "diagnosis_dirs": [r["diagnosis_dir"] for r in records],
+        "dataset_sha256": first["dataset_sha256"],
+        "train_morph": first.get("train_morph"),
+        "train_clusters": first.get("train_clusters"),
+        "conventions": first["conventions"],
+        "training_seconds": float(sum(r["training"]["seconds"] for r in records)),
+        "verdict": verdicts[0] if len(set(verdicts)) == 1 else "mixed",
+        "verdicts": verdicts,
+        "statistic": statistic
+        | {
+            "name": first["statistic"]["name"],
+            "form": first["statistic"]["form"],
+            "per_seed": [r["statistic"] for r in records],
+        },
+        "case": first["case"] if len({r["case"] for r in records}) == 1 else None,
+        "cases": [r["case"] for r in records],
+        "sampling_floor": float(np.mean([r["sampling_floor"] for r in records]))
+        if first["sampling_floor"]
+        else None,
+        "trained": not untrained,
+        "untrained_seeds": untrained,
+        "memorisation": _mean_or_none([r["memorisation"] for r in records]),
+        "codeword_silhouette_by_label": _mean_or_none(
+            [r.get("codeword_silhouette_by_label") for r in records]
+        ),
+        "evidence": first["evidence"]
+        if len(records) == 1
+        else [f"seed {r['seed']}: {r['verdict_sentence']}" for r in records],
+        "verdict_sentence": first["verdict_sentence"] if len(records) == 1 else None,
+    }
+    for key in TENDENCIES:
+        entry[key] = _tendency(records, key)
+    for key in METRICS:
+        entry[key] = _method(records, key)
+    return entry
+
+
+def _mean_or_none(values):
+    values = [v for v in values if v is not None]
+    return float(np.mean(values)) if values else None
+
+
+def _status(passed: bool) -> str:
+    return "passed" if passed else "failed"
+
+
+def _not_made(reason: str) -> dict:
+    return {"status": "not made", "passed": False, "reason": reason}
+
+
+def _family(datasets: dict, prefix: str) -> list:
+    return sorted((v["n"], k, v) for k, v in datasets.items() if v["family"] == prefix)
+
+
+def _untrained(entries) -> list[str]:
+    return [name for _, name, e in entries if not e.get("trained", True)]
+
+
+def _rising(twos: list) -> dict:
+    if len(twos) < 3:
+        return _not_made(f"needs ≥ 3 sets of 1.2.n, found {len(twos)}")
+    if _untrained(twos):
+        return _not_made(f"models that did not train: {', '.join(_untrained(twos))}")
+    ns = [n for n, _, _ in twos]
+    per_seed = np.array([v["output_tendency"]["seeds"] for _, _, v in twos])  # (sets, seeds)
+    rhos = [
+        float(np.nan_to_num(stats.spearmanr(ns, per_seed[:, s]).statistic)) for s in range(per_seed.shape[1])
+    ]
+    rho = float(np.nan_to_num(stats.spearmanr(ns, per_seed.mean(1)).statistic))
+    return {
+        "status": _status(rho >= SPEARMAN_THRESHOLD),
+        "passed": rho >= SPEARMAN_THRESHOLD,
+        "spearman_rho": rho,
+        "per_seed_rho": rhos,
+        "rho_interval": across_seeds(rhos)["interval"] if len(rhos) > 1 else None,
+        "threshold": SPEARMAN_THRESHOLD,
+        "output_tendency": {k: v["output_tendency"]["score"] for _, k, v in twos},
+    }
+
+
+def _flat(ones: list, twos: list) -> dict:
+    if not ones or not twos:
+        return _not_made("needs sets of both 1.1.n and 1.2.n")
+    if _untrained(ones + twos):
+        return _not_made(f"models that did not train: {', '.join(_untrained(ones + twos))}")
+    _, low_name, low = min(twos, key=lambda item: item[2]["output_tendency"]["score"])
+    if low["output_tendency"]["interval"] is None:
+        return _not_made(f"no interval for {low_name}")
+    ceiling = low["output_tendency"]["interval"][1]
+    above = [k for _, k, v in ones if v["output_tendency"]["interval"][0] > ceiling]
+    return {
+        "status": _status(not above),
+        "passed": not above,
+        "lowest_1.2": low_name,
+        "ceiling": ceiling,
+        "above": above,
+        "output_tendency": {k: v["output_tendency"]["score"] for _, k, v in ones},
+    }
+
+
+def _main_claim(entries: list) -> dict:
+    """Recognition in Case 1 only: every Case-1 set reads "recognition", every other set
+    "reconstruction" (a "mixed" or "collapsed" verdict breaks it either way)."""
+    if not entries:
+        return _not_made("no sets of the synthetic families")
+    if _untrained(entries):
+        return _not_made(f"models that did not train: {', '.join(_untrained(entries))}")
+    unsure = [k for _, k, v in entries if v["case"] is None]
+    if unsure:
+        return _not_made(f"the seeds disagree on the Case of {', '.join(unsure)}")
+    expected = {k: "recognition" if v["case"] == 1 else "reconstruction" for _, k, v in entries}
+    broken = [k for _, k, v in entries if v["verdict"] != expected[k]]
+    return {
+        "status": _status(not broken),
+        "passed": not broken,
+        "expected": expected,
+        "verdicts": {k: v["verdict"] for _, k, v in entries},
+        "cases": {k: v["case"] for _, k, v in entries},
+        "broken": broken,
+    }
+
+
+def check_paper_result(datasets: dict) -> dict:
+    """The paper's claims, tested on the sets present.
+
+    - ``rising_1.2`` (fig. 4): Spearman ρ between n and the output tendency of 1.2.n ≥ 0.7 (on
+      the across-seed means; per-seed ρ recorded);
+    - ``flat_1.1`` (fig. 4): no 1.1.n output tendency lies above the lowest 1.2.n one by more than
+      the intervals;
+    - ``main_claim`` (sec. 3.1): the verdict is "recognition" in Case 1 and "reconstruction" in the
+      other Cases, over every set of 1.1.n, 1.2.n, 2.1.n and 2.2.n.
+
+    A check that cannot be made (too few sets, an untrained model, seeds that disagree on a Case)
+    has ``status`` "not made" and does not pass; ``passed`` is True only when every check was
+    made and passed.
+    """
+    ones, twos = _family(datasets, "1.1"), _family(datasets, "1.2")
+    synthetic = [item for prefix in ("1.1", "1.2", "2.1", "2.2") for item in _family(datasets, prefix)]
+    checks = {
+        "rising_1.2": _rising(twos),
+        "flat_1.1": _flat(ones, twos),
+        "main_claim": _main_claim(synthetic),
+    }
+    checks["passed"] = all(c["status"] == "passed" for c in checks.values())
+    return checks
+
+
+def _interval(values) -> str:
+    return "–" if values is None else "[{:.2f}, {:.2f}]".format(*values)
+
+
+def format_results(results: dict) -> str:
+    """The verdict per data set and the checks, as printed by ``svrlens reproduce``."""
+    header = (
+        f"{'set':10s} {'case':>4s} {'verdict':>15s} {'gain':>5s} {'interval':>13s} {'images':>6s} "
+        f"{'shapes':>6s} {'output':>6s} {'model ex':>8s} {'oracle ex':>9s}"
+    )
+    lines = [header, "-" * len(header)]
+    for name, e in results["datasets"].items():
+        flag = "" if e.get("trained", True) else f"  (DID NOT TRAIN: seeds {e['untrained_seeds']})"
+        case = "?" if e["case"] is None else str(e["case"])
+        lines.append(
+            f"{name:10s} {case:>4s} {e['verdict']:>15s} {e['statistic']['score']:5.2f} "
+            f"{_interval(e['statistic']['interval']):>13s} {e['image_tendency']['score']:6.3f} "
+            f"{e['shape_tendency']['score']:6.3f} {e['output_tendency']['score']:6.3f} "
+            f"{e['model']['excess']:8.4f} {e['oracle_nn']['excess']:9.4f}{flag}"
+        )
+    for mode, e in (results.get("label_study") or {}).items():
+        lines.append(
+            f"labels {mode:5s} Chamfer {e['model']['chamfer']:.4f} "
+            f"(Oracle-NN {e['oracle_nn']['chamfer']:.4f}), "
+            f"codeword silhouette by label {e['codeword_silhouette_by_label']}, verdict {e['verdict']}"
+        )
+    lines += _check_lines(results.get("checks") or {})
+    prov = results.get("provenance") or {}
+    if "wall_seconds" in prov:
+        lines.append(
+            f"{prov['runs']} runs ({prov['runs_skipped']} already finished), "
+            f"{prov['wall_seconds']:.0f} s wall"
+        )
+    return "\n".join(lines)
+
+
+def _word(check: dict) -> str:
+    return {"passed": "REPRODUCED", "failed": "NOT reproduced"}.get(check["status"], "NOT MADE")
+
+
+def _check_lines(checks: dict) -> list[str]:
+    lines = []
+    for key, text in (
+        (
+            "rising_1.2",
+            lambda c: (
+                f"Spearman rho(n, output tendency) = {c['spearman_rho']:.3f} (needs >= {c['threshold']})"
+            ),
+        ),
+        (
+            "flat_1.1",
+            lambda c: (
+                f"output tendency at or below the lowest 1.2.n ({c['lowest_1.2']}, upper bound "
+                f"{c['ceiling']:.3f}) within the intervals"
+                + (f"; above: {', '.join(c['above'])}" if c["above"] else "")
+            ),
+        ),
+        (
+            "main_claim",
+            lambda c: (
+                "recognition in Case 1 only"
+                + (f"; broken by {', '.join(c['broken'])}" if c["broken"] else "")
+            ),
+        ),
+    ):
+        check = checks.get(key)
+        if check is None:
+            continue
+        body = f"not made: {check['reason']}" if check["status"] == "not made" else text(check)
+        lines.append(f"{key}: {body}: {_word(check)}")
+    return lines
