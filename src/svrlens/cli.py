@@ -96,7 +96,7 @@ def _cmd_data_subsample(args) -> int:
 
 
 def _cmd_data_inspect(args) -> int:
-    from svrlens.data.inspect import inspect_dataset
+    from svrlens.experiments.inspect import inspect_dataset
     from svrlens.io import write_json
 
     summary = inspect_dataset(args.dataset, split=args.split, progress=not args.quiet, random_state=args.seed)
