@@ -135,6 +135,7 @@ def execute_run(run: RunSpec, out, *, progress: bool = False, chamfer_matrix=Non
         run.train,
         dataset_path,
         run_dir / "train",
+        resume=True,  # a killed run of this very spec continues; train refuses any other
         progress=progress,
         label=f"{run.name} (seed {run.train.seed})",
     )
