@@ -63,8 +63,9 @@ def test_a_changed_spec_runs_only_what_changed(serial_sweep):
 
 
 def test_another_thread_count_is_another_run_and_provenance_says_so(tmp_path):
-    one = reproduce(tiny_spec(sets=(7,)), tmp_path, executor=SerialExecutor(threads=1), progress=False)
-    two = reproduce(tiny_spec(sets=(7,)), tmp_path, executor=SerialExecutor(threads=2), progress=False)
+    spec = tiny_spec(epochs=1, sets=(7,))
+    one = reproduce(spec, tmp_path, executor=SerialExecutor(threads=1), progress=False)
+    two = reproduce(spec, tmp_path, executor=SerialExecutor(threads=2), progress=False)
     assert two["provenance"]["runs_skipped"] == 0 and two["provenance"]["threads_per_run"] == 2
     (first,), (second,) = one["datasets"]["1.2.7"]["runs"], two["datasets"]["1.2.7"]["runs"]
     assert first != second  # a new directory: the one-thread run was not reused
