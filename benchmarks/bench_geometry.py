@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import time
 
 import numpy as np
 import torch
 from scipy.spatial import cKDTree
 
+from svrlens._machine import cpu_model
 from svrlens.geometry import pairwise_chamfer, pairwise_fscore, pairwise_l1
 
 
@@ -80,9 +80,7 @@ def main():
     clouds = rng.standard_normal((n, p, 3)).astype(np.float32)
     threads = os.cpu_count() or 1
 
-    print(
-        f"machine: {platform.processor() or platform.machine()}, {threads} cores, torch {torch.__version__}"
-    )
+    print(f"machine: {cpu_model()} (lscpu), {threads} cores, torch {torch.__version__}")
     print(f"data: N={n} clouds x P={p} points (float32), {n_pairs} pairs")
 
     pairwise_chamfer(clouds[:3])  # compile / load the kernels outside the timings

@@ -26,6 +26,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score
 from sklearn.metrics import silhouette_samples as sk_silhouette_samples
 
+from svrlens._machine import cpu_model
 from svrlens.tendency import AdaptiveAffinityPropagation, AffinityPropagation, silhouette_samples
 
 CENTRES = [[0, 0], [10, 0], [0, 10], [10, 10], [5, 5]]
@@ -55,6 +56,7 @@ def main():
     AffinityPropagation().fit(warm.astype(np.float32))  # compile the kernels outside the timings
     AdaptiveAffinityPropagation().fit(warm)
 
+    print(f"CPU: {cpu_model()} (lscpu)")
     print(
         f"{'N':>6s} {'sklearn AP':>11s} {'svrlens AP':>11s} {'speed-up':>9s} "
         f"{'sklearn peak':>13s} {'svrlens peak':>13s} {'ARI':>6s} {'K':>9s} {'iters':>9s}"

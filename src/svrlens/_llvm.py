@@ -11,8 +11,13 @@ from numba import types
 from numba.extending import intrinsic
 
 # Fast-math without the approximate-function flags (afn, arcp): LLVM needs nnan/nsz/reassoc to
-# vectorise reductions, while sqrt and strict comparisons must stay exact.
-FAST = {"nnan", "ninf", "nsz", "reassoc", "contract"}
+# vectorise reductions, while sqrt and strict comparisons must stay exact. Never ``ninf`` (nor
+# ``fast``, which implies it): the kernels start their minima at +inf and maxima at −inf, and under
+# ``ninf`` an operation on an infinity is poison (undefined behaviour) that LLVM may fold away —
+# the nearest-neighbour indices driving the training gradient would then be whatever the
+# optimiser chose. ``nnan`` stays: inputs are validated finite and no kernel uses a NaN sentinel.
+# tests/geometry/test_fastmath.py checks this set and the LLVM IR of the compiled kernels.
+FAST = {"nnan", "nsz", "reassoc", "contract"}
 
 
 def _binary_intrinsic(name):

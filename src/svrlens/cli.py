@@ -96,7 +96,7 @@ def _cmd_data_subsample(args) -> int:
 
 
 def _cmd_data_inspect(args) -> int:
-    from svrlens.data.inspect import inspect_dataset
+    from svrlens.experiments.inspect import inspect_dataset
     from svrlens.io import write_json
 
     summary = inspect_dataset(args.dataset, split=args.split, progress=not args.quiet, random_state=args.seed)
@@ -168,8 +168,11 @@ def _cmd_train(args) -> int:
         seed=args.seed,
         device=args.device,
     )
-    result = train(config, args.dataset, args.out, progress=not args.quiet)
-    print(f"run          {result.out_dir} ({result.epochs} epochs, {result.seconds:.1f} s)")
+    result = train(
+        config, args.dataset, args.out, resume=args.resume, force=args.force, progress=not args.quiet
+    )
+    resumed = f", resumed at epoch {result.resumed_at}" if result.resumed_at else ""
+    print(f"run          {result.out_dir} ({result.epochs} epochs{resumed}, {result.seconds:.1f} s in all)")
     print(f"best         epoch {result.best_epoch}, validation Chamfer {result.best_val_chamfer:.4f}")
     print(f"baseline     one training shape for every image: {result.baseline_val_chamfer:.4f}")
     if not result.trained:
@@ -395,7 +398,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train the ResNet-18 + FoldingNet model on a dataset")
     train.add_argument("dataset", help="dataset directory (svrlens format)")
-    train.add_argument("--out", required=True, help="run directory (re-running resumes from its last.pt)")
+    train.add_argument(
+        "--out", required=True, help="run directory; must not hold a run unless --resume or --force"
+    )
+    existing = train.add_mutually_exclusive_group()
+    existing.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out from its last.pt (refused if its dataset or options differ)",
+    )
+    existing.add_argument("--force", action="store_true", help="replace the run in --out, starting over")
     train.add_argument(
         "--preset",
         choices=["laptop", "paper"],

@@ -1,7 +1,13 @@
 """A tiny experiment spec: a 60-shape cube-sphere base at 32 px, sets 1.2.1 and 1.2.7, a small
 decoder trained for a few epochs. The whole sweep takes seconds and exercises every stage."""
 
+import random
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
 import pytest
+import torch
 
 from svrlens.data import SynthConfig
 from svrlens.experiments import EvaluationConfig, ExperimentSpec, FamilyStudy, SerialExecutor, reproduce
@@ -54,8 +60,68 @@ def numbers(results: dict) -> dict:
     return keep
 
 
+def predictions(out) -> dict:
+    """Every run's test predictions (points and codewords) under a sweep's output directory."""
+    arrays = {}
+    for path in sorted(Path(out).glob("runs/*/train/predictions/test.npz")):
+        with np.load(path, allow_pickle=False) as archive:
+            arrays[path.parents[2].name] = {k: archive[k] for k in ("points", "codewords")}
+    return arrays
+
+
+def same_predictions(a: dict, b: dict) -> bool:
+    """Bit for bit, run by run."""
+    return a.keys() == b.keys() and all(
+        np.array_equal(a[run][k], b[run][k]) for run in a for k in ("points", "codewords")
+    )
+
+
+@contextmanager
+def disturbed_process():
+    """What earlier work in a process may leave behind: other thread counts (torch, numba, BLAS /
+    OpenMP), seeded global generators, reduced float32 precision, denormals flushed to zero.
+    Restored on exit; a run must neither see nor change any of it."""
+    import numba
+    from threadpoolctl import threadpool_limits
+
+    saved = (torch.get_num_threads(), numba.get_num_threads(), torch.get_float32_matmul_precision())
+    conv = getattr(torch.backends.mkldnn, "conv", None)
+    saved_conv = getattr(conv, "fp32_precision", None)
+    blas = threadpool_limits(limits=1)
+    torch.set_num_threads(2)
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    torch.set_float32_matmul_precision("medium")
+    if saved_conv is not None:
+        conv.fp32_precision = "bf16"
+    flushes = torch.set_flush_denormal(True)
+    torch.manual_seed(12345)
+    np.random.seed(7)
+    random.seed(3)
+    try:
+        yield {"torch_threads": 2, "numba_threads": numba.config.NUMBA_NUM_THREADS, "flushes": flushes}
+    finally:
+        torch.set_flush_denormal(False)
+        if saved_conv is not None:
+            conv.fp32_precision = saved_conv
+        torch.set_float32_matmul_precision(saved[2])
+        numba.set_num_threads(saved[1])
+        torch.set_num_threads(saved[0])
+        blas.restore_original_limits()
+
+
 @pytest.fixture(scope="session")
 def serial_sweep(tmp_path_factory):
-    """The tiny spec run serially with one thread per run: (output directory, results)."""
+    """The tiny spec run serially with one thread per run, in this process after deliberately
+    disturbing its state (see :func:`disturbed_process`): (output directory, results)."""
+    import numba
+
     out = tmp_path_factory.mktemp("serial")
-    return out, reproduce(tiny_spec(), out, executor=SerialExecutor(threads=1), progress=False)
+    with disturbed_process() as disturbed:
+        rng_state = torch.get_rng_state()
+        results = reproduce(tiny_spec(), out, executor=SerialExecutor(threads=1), progress=False)
+        # The runs restored what they pinned, and left the caller's generator alone.
+        assert torch.get_num_threads() == disturbed["torch_threads"]
+        assert numba.get_num_threads() == disturbed["numba_threads"]
+        assert torch.get_float32_matmul_precision() == "medium"
+        assert torch.equal(torch.get_rng_state(), rng_state)
+    return out, results

@@ -7,18 +7,23 @@ from svrlens.experiments import ProcessExecutor, SerialExecutor, local_executor,
 from svrlens.experiments.runs import epochs_done, prepare_data
 from svrlens.io import read_json
 
-from .conftest import numbers, tiny_spec
+from .conftest import numbers, predictions, same_predictions, tiny_spec
 
 
 def test_two_worker_processes_give_the_serial_numbers(serial_sweep, tmp_path):
-    _, serial = serial_sweep
+    """Fresh worker processes against serial runs made in this process after other work (the
+    serial sweep runs in a deliberately disturbed process): bit for bit, predictions included."""
+    serial_out, serial = serial_sweep
     results = reproduce(tiny_spec(), tmp_path, executor=ProcessExecutor(jobs=2, threads=1), progress=True)
     prov = results["provenance"]
     assert prov["executor"] == "processes" and prov["jobs"] == 2 and prov["threads_per_run"] == 1
     assert numbers(results) == numbers(serial)
+    assert same_predictions(predictions(tmp_path), predictions(serial_out))
     for run in tiny_spec().runs():  # what the epoch bar reads, and the threads each run trained with
         assert epochs_done(tmp_path, run) == run.train.epochs
-        assert read_json(tmp_path / "runs" / run.directory / "result.json")["training"]["threads"] == 1
+        training = read_json(tmp_path / "runs" / run.directory / "result.json")["training"]
+        assert training["threads"] == 1 and training["numerics"]["numba_threads"] == 1
+        assert training["numerics"]["blas_openmp_threads"] == [1] and training["cpu"]
 
 
 def test_a_failing_run_raises_its_error_in_the_parent(tmp_path):

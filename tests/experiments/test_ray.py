@@ -7,7 +7,7 @@ import pytest
 
 from svrlens.experiments import RayExecutor, reproduce
 
-from .conftest import numbers, tiny_spec
+from .conftest import numbers, predictions, same_predictions, tiny_spec
 
 ray = pytest.importorskip("ray", reason="Ray is an optional extra (pip install 'svrlens[ray]')")
 
@@ -21,10 +21,13 @@ def local_ray():
 
 
 def test_ray_executor_gives_the_serial_numbers(local_ray, serial_sweep, tmp_path):
-    _, serial = serial_sweep
+    """Ray workers (one BLAS thread by Ray's default, pinned like every run) against serial runs
+    made in this process after other work: bit for bit, predictions included."""
+    serial_out, serial = serial_sweep
     results = reproduce(tiny_spec(), tmp_path, executor=RayExecutor(cpus_per_run=1), progress=False)
     assert results["provenance"]["executor"] == "ray"
     assert numbers(results) == numbers(serial)
+    assert same_predictions(predictions(tmp_path), predictions(serial_out))
 
 
 def test_ray_block_tasks_match_the_local_matrix(local_ray, rng):
@@ -34,7 +37,23 @@ def test_ray_block_tasks_match_the_local_matrix(local_ray, rng):
     a = rng.normal(size=(11, 40, 3)).astype(np.float32)
     b = rng.normal(size=(5, 40, 3)).astype(np.float32)
     blocked = ray_chamfer_matrix(block_pairs=0, block_rows=3)
-    np.testing.assert_allclose(blocked(a, b), pairwise_chamfer(a, b), rtol=1e-12)
+    assert np.array_equal(blocked(a, b), pairwise_chamfer(a, b))
     square = blocked(a)
-    np.testing.assert_allclose(square, pairwise_chamfer(a), rtol=1e-6, atol=1e-9)
+    assert np.array_equal(square, pairwise_chamfer(a))  # bit for bit, one triangle computed
     assert np.array_equal(square, square.T) and not np.diag(square).any()
+
+
+def test_the_symmetric_block_path_computes_one_triangle(rng):
+    """Without Ray: the row blocks the tasks compute cover the upper triangle only (each block
+    its rows right of the diagonal), and assemble into exactly pairwise_chamfer(a)."""
+    from svrlens.evaluation.blocks import block_ranges
+    from svrlens.experiments.executors import assemble_symmetric, upper_rows
+    from svrlens.geometry import pairwise_chamfer
+
+    a = rng.normal(size=(13, 30, 3))  # float64: the input's dtype is kept
+    ranges = block_ranges(13, 4)
+    blocks = [upper_rows(a, start, stop) for start, stop in ranges]
+    assert [b.shape for b in blocks] == [(4, 13), (4, 9), (4, 5), (1, 1)]
+    assert sum(b.size for b in blocks) < 13 * 13 * 0.7  # about half the pairs of all rows
+    square = assemble_symmetric(13, ranges, blocks)
+    assert np.array_equal(square, pairwise_chamfer(a))

@@ -41,6 +41,32 @@ def test_run_key_is_content_addressed():
     )
 
 
+def test_run_identity_covers_threads_device_version_data_and_training(monkeypatch):
+    from dataclasses import replace
+
+    from svrlens.data import SynthConfig
+    from svrlens.experiments import spec as spec_module
+
+    run = tiny_spec().runs()[0]
+    assert run.threads == 1 and run.device in ("cpu", "cuda")
+    variants = {
+        "threads": tiny_spec().runs(threads=2)[0],
+        "device": replace(run, device="cuda" if run.device == "cpu" else "cpu"),
+        "data": replace(run, base=SynthConfig(family="cube-sphere", n_shapes=61, n_points=36, seed=3)),
+        "training": replace(run, train=replace(run.train, weight_decay=0.0)),
+        "model": replace(run, train=replace(run.train, model=replace(run.train.model, decoder_width=9))),
+        "seed": replace(run, train=replace(run.train, seed=5)),
+    }
+    keys = {name: other.key for name, other in variants.items()}
+    assert run.key not in keys.values() and len(set(keys.values())) == len(keys)
+    key = run.key
+    monkeypatch.setattr(spec_module, "__version__", "9.9.9")
+    assert tiny_spec().runs()[0].key != key  # another svrlens version: another run
+    assert run.to_dict()["svrlens_version"] == "9.9.9"
+    with pytest.raises(ValueError, match="threads: expected ≥ 1, found 0"):
+        tiny_spec().runs(threads=0)
+
+
 def test_unknown_preset():
     with pytest.raises(ValueError, match="preset: expected one of .*found 'huge'"):
         preset_spec("huge")

@@ -70,6 +70,21 @@ def test_a_changed_spec_runs_only_what_changed(serial_sweep):
     assert "did not train" in wider["checks"]["rising_1.2"]["reason"]
 
 
+def test_another_thread_count_is_another_run_and_provenance_says_so(tmp_path):
+    spec = tiny_spec(epochs=1, sets=(7,))
+    one = reproduce(spec, tmp_path, executor=SerialExecutor(threads=1), progress=False)
+    two = reproduce(spec, tmp_path, executor=SerialExecutor(threads=2), progress=False)
+    assert two["provenance"]["runs_skipped"] == 0 and two["provenance"]["threads_per_run"] == 2
+    (first,), (second,) = one["datasets"]["1.2.7"]["runs"], two["datasets"]["1.2.7"]["runs"]
+    assert first != second  # a new directory: the one-thread run was not reused
+    for run, threads in ((first, 1), (second, 2)):
+        record = json.loads((tmp_path / run / "result.json").read_text())
+        assert record["training"]["threads"] == threads  # measured inside the run
+        assert record["training"]["numerics"]["blas_openmp_threads"] == [threads]
+        assert json.loads((tmp_path / run / "spec.json").read_text())["threads"] == threads
+        assert record["training"]["cpu"] == two["provenance"]["hardware"]["cpu"]
+
+
 def test_resume_after_a_crash_gives_the_uninterrupted_numbers(tmp_path, serial_sweep, monkeypatch):
     _, clean = serial_sweep
     real_lr_at = loop.lr_at

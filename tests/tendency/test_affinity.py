@@ -127,6 +127,17 @@ def test_adaptive_recovers_five_blobs_where_median_preference_over_splits():
     assert best.preference == ada.preference_ and best.silhouette == ada.silhouette_
 
 
+def test_the_over_splitting_quoted_in_the_docs_at_n_1000():
+    """README and AdaptiveAffinityPropagation's docstring: 30 clusters at damping 0.75 (as
+    scikit-learn), 35 at the default 0.5, on the benchmark's five blobs."""
+    d, _ = blobs(1000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert len(AffinityPropagation(damping=0.75).fit(d).cluster_centers_indices_) == 30
+        assert len(sklearn_fit(d, damping=0.75).cluster_centers_indices_) == 30
+        assert len(AffinityPropagation().fit(d).cluster_centers_indices_) == 35
+
+
 def test_adaptive_recovers_clusters_of_one_dimensional_morph_data(rng):
     """Five tight clusters along the morph parameter t (like set 1.1.1)."""
     t = np.repeat(np.linspace(0, 1, 5), 20) + rng.normal(0, 0.01, 100)

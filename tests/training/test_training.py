@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from svrlens.data import SynthConfig, generate, save_dataset
+from svrlens.data import SynthConfig, generate, load_dataset, save_dataset
+from svrlens.errors import InputError
 from svrlens.models import ModelConfig
-from svrlens.training import TrainConfig, load_checkpoint, lr_at, predict_images, train
+from svrlens.training import TrainConfig, load_checkpoint, loop, lr_at, predict_images, train
 
 
 @pytest.fixture(scope="module")
@@ -107,10 +108,98 @@ def test_deterministic_on_cpu(tiny_dataset, tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_resume_refuses_another_config(tiny_dataset, tmp_path):
-    train(tiny_config(epochs=1), tiny_dataset, tmp_path / "run", progress=False)
-    with pytest.raises(ValueError, match="different configuration"):
-        train(tiny_config(epochs=1, lr=0.1), tiny_dataset, tmp_path / "run", progress=False)
+def test_an_existing_run_is_refused_unless_resume_or_force(tiny_dataset, tmp_path):
+    run = tmp_path / "run"
+    train(tiny_config(epochs=1), tiny_dataset, run, progress=False)
+    stamp = (run / "last.pt").stat().st_mtime_ns
+    with pytest.raises(InputError, match="holds a training run; pass --resume to continue it or --force"):
+        train(tiny_config(epochs=1), tiny_dataset, run, progress=False)
+    with pytest.raises(InputError, match=r"different configuration \(lr: 0.003 → 0.1\)"):
+        train(tiny_config(epochs=1, lr=0.1), tiny_dataset, run, resume=True, progress=False)
+    assert (run / "last.pt").stat().st_mtime_ns == stamp  # refused before anything was written
+    again = train(tiny_config(epochs=2), tiny_dataset, run, force=True, progress=False)
+    assert again.resumed_at == 0 and [r["epoch"] for r in read_log(run)] == [0, 1]
+    with pytest.raises(ValueError, match="at most one"):
+        train(tiny_config(epochs=2), tiny_dataset, run, resume=True, force=True, progress=False)
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "mine.txt").write_text("not a run")
+    with pytest.raises(InputError, match="exists and is not a training run directory"):
+        train(tiny_config(epochs=1), tiny_dataset, tmp_path / "notes", progress=False)
+
+
+def _variant(dataset, path, *, labels):
+    """A copy of ``dataset`` at ``path`` with ``labels(old labels)`` as its labels (a new manifest)."""
+    data = load_dataset(dataset)
+    new_labels = labels(np.asarray(data.labels))
+    save_dataset(
+        path,
+        np.asarray(data.images),
+        np.asarray(data.points),
+        morph=np.asarray(data.morph),
+        labels=None if new_labels is None else np.ascontiguousarray(new_labels),
+        splits=data.splits,
+        generator="test",
+        parameters={},
+        seed=1,
+    )
+    return path
+
+
+def _killed_in_epoch(monkeypatch, killed_epoch):
+    """Make training raise KeyboardInterrupt when it reaches ``killed_epoch``."""
+    real = loop.lr_at
+
+    def lr_at(epoch, config):
+        if epoch == killed_epoch:
+            raise KeyboardInterrupt("killed")
+        return real(epoch, config)
+
+    monkeypatch.setattr(loop, "lr_at", lr_at)
+    return lambda: monkeypatch.setattr(loop, "lr_at", real)
+
+
+def test_resume_refuses_another_dataset(tiny_dataset, tmp_path, monkeypatch):
+    """The issue's case: training set 1.2.1 into 1.2.7's run directory must not reuse 1.2.7's run."""
+    other = _variant(tiny_dataset, tmp_path / "other", labels=lambda labels: labels[::-1])
+    run = tmp_path / "run"
+    revive = _killed_in_epoch(monkeypatch, 1)
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_config(epochs=2), tiny_dataset, run, progress=False)
+    revive()
+    recorded = json.loads((run / "dataset.json").read_text())
+    with pytest.raises(InputError, match="holds a run trained on another dataset") as error:
+        train(tiny_config(epochs=2), other, run, resume=True, progress=False)
+    assert str(run) in str(error.value) and "\n" not in str(error.value)
+    assert json.loads((run / "dataset.json").read_text()) == recorded
+    resumed = train(tiny_config(epochs=2), tiny_dataset, run, resume=True, progress=False)
+    assert resumed.resumed_at == 1 and [r["epoch"] for r in read_log(run)] == [0, 1]
+    assert resumed.seconds >= sum(r["seconds"] for r in read_log(run))  # the run's time, not the call's
+
+
+def test_a_failed_train_leaves_no_directory(tiny_dataset, tmp_path, monkeypatch):
+    with pytest.raises(InputError, match="no such dataset directory"):
+        train(tiny_config(), tmp_path / "missing", tmp_path / "run", progress=False)
+    no_labels = _variant(tiny_dataset, tmp_path / "no-labels", labels=lambda labels: None)
+    with pytest.raises(InputError, match="needs labels.npy"):
+        train(tiny_config(labels="full"), no_labels, tmp_path / "run", progress=False)
+    assert not (tmp_path / "run").exists()
+
+    _killed_in_epoch(monkeypatch, 0)
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_config(), tiny_dataset, tmp_path / "run", progress=False)
+    assert not (tmp_path / "run").exists()  # killed before the first checkpoint: nothing to resume
+
+
+def test_training_leaves_the_callers_random_state_alone(tiny_dataset, tmp_path):
+    torch.manual_seed(1234)
+    before = torch.get_rng_state()
+    first = train(tiny_config(epochs=1), tiny_dataset, tmp_path / "a", progress=False)
+    assert torch.equal(torch.get_rng_state(), before)
+    torch.manual_seed(99)  # another caller state: the same run
+    train(tiny_config(epochs=1), tiny_dataset, tmp_path / "b", progress=False)
+    a = load_checkpoint(first.out_dir / "best.pt")["model"]
+    b = load_checkpoint(tmp_path / "b" / "best.pt")["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
 
 
 def _cli(*args):
@@ -130,9 +219,8 @@ def test_sigkill_and_resume_equals_an_uninterrupted_run(tiny_dataset, tmp_path):
         time.sleep(0.05)
     process.wait()
     assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
-    subprocess.run(
-        _cli("train", tiny_dataset, "--out", tmp_path / "killed", *common), check=True, timeout=600
-    )
+    resume = _cli("train", tiny_dataset, "--out", tmp_path / "killed", "--resume", *common)
+    subprocess.run(resume, check=True, timeout=600)
     full = load_checkpoint(tmp_path / "full" / "best.pt")
     resumed = load_checkpoint(tmp_path / "killed" / "best.pt")
     assert full["epoch"] == resumed["epoch"]

@@ -11,10 +11,13 @@
   that does not see the data regenerates it (it is deterministic), and run records travel back
   through the object store, so ``results.json`` is complete either way.
 
-All yield each run's record as it finishes. A run's numbers depend on its spec and on the
-number of CPU threads it trains with (floating-point reduction order), so every executor sets that
-explicitly (``threads`` / ``cpus_per_run``), and all default to one thread per run: then the
-numbers do not depend on how many cores a machine has, nor on which executor ran them.
+All yield each run's record as it finishes. A run's numbers depend on its spec, on the number
+of CPU threads it runs with (floating-point reduction order) and on the device kind, so an
+executor's :meth:`run_settings` put both into every run's spec (and identity), and
+:func:`~svrlens.experiments.runs.execute_run` pins them, with the rest of the numerical state, for
+the run (:mod:`.environment`). All default to one thread per run: then the numbers do not depend
+on how many cores a machine has, nor on which executor ran them, nor on what ran before in the
+same process.
 """
 
 from __future__ import annotations
@@ -25,25 +28,13 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
 from tqdm.auto import tqdm
 
 from svrlens.errors import InputError
 
 from .runs import epochs_done, execute_run
 from .spec import RunSpec
-
-
-def _set_threads(threads: int | None) -> int:
-    """Set the CPU threads of torch *and* numba (numba first: its OpenMP layer, launched on first
-    use, resets the shared OpenMP thread count, which torch then reads; measured in Ray workers,
-    where a run set to 1 thread trained on 2 and gave other numbers)."""
-    import numba
-    import torch
-
-    if threads:
-        numba.set_num_threads(min(int(threads), numba.config.NUMBA_NUM_THREADS))
-        torch.set_num_threads(int(threads))
-    return torch.get_num_threads()
 
 
 def available_cpus() -> int:
@@ -65,7 +56,8 @@ class SerialExecutor:
     Parameters
     ----------
     threads : int or None, default=1
-        CPU threads of torch and numba during the runs; None keeps the process's setting.
+        CPU threads of each run (torch, numba, BLAS and OpenMP); None: torch's current setting.
+        The process's own settings are restored after each run.
     """
 
     name = "serial"
@@ -75,11 +67,16 @@ class SerialExecutor:
             raise ValueError(f"expected threads ≥ 1, found {threads}")
         self.threads = threads
 
+    def run_settings(self) -> dict:
+        """``threads`` and ``device`` for :meth:`ExperimentSpec.runs` (None: from each config)."""
+        import torch
+
+        return {"threads": self.threads or torch.get_num_threads(), "device": None}
+
     def describe(self) -> dict:
-        return {"executor": self.name, "threads_per_run": _set_threads(self.threads)}
+        return {"executor": self.name, "threads_per_run": self.run_settings()["threads"]}
 
     def run(self, runs: list[RunSpec], out, *, progress: bool = True) -> Iterator[dict]:
-        _set_threads(self.threads)
         for run in runs:
             yield execute_run(run, out, progress=progress)
 
@@ -111,8 +108,8 @@ def _process_task(run: RunSpec, out: str) -> dict:
 class ProcessExecutor:
     """Runs ``jobs`` runs at once, each in a worker process of this machine with ``threads`` threads.
 
-    Workers are spawned (not forked: a forked OpenMP runtime can deadlock) and set their threads
-    before any run, so a run gives the same numbers here as in :class:`SerialExecutor` or
+    Workers are spawned (not forked: a forked OpenMP runtime can deadlock); every run pins its
+    threads itself, so it gives the same numbers here as in :class:`SerialExecutor` or
     :class:`RayExecutor` with the same thread count. A failing run re-raises its error here.
 
     Parameters
@@ -131,6 +128,9 @@ class ProcessExecutor:
         self.threads = threads
         self.jobs = jobs or _cpu_jobs(threads)
 
+    def run_settings(self) -> dict:
+        return {"threads": self.threads, "device": None}
+
     def describe(self) -> dict:
         return {"executor": self.name, "jobs": self.jobs, "threads_per_run": self.threads}
 
@@ -138,12 +138,7 @@ class ProcessExecutor:
         if not runs:
             return
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(
-            max_workers=min(self.jobs, len(runs)),
-            mp_context=context,
-            initializer=_set_threads,
-            initargs=(self.threads,),
-        ) as pool:
+        with ProcessPoolExecutor(max_workers=min(self.jobs, len(runs)), mp_context=context) as pool:
             pending = {pool.submit(_process_task, run, str(Path(out).resolve())) for run in runs}
             with _EpochBar(out, runs, progress=progress, desc=f"epochs, {self.jobs} runs at once") as epochs:
                 try:
@@ -175,37 +170,56 @@ def _import_ray():
     return ray
 
 
+def upper_rows(a, start: int, stop: int) -> np.ndarray:
+    """Rows ``start:stop`` of the symmetric Chamfer matrix of ``a`` from column ``start`` on:
+    (stop − start, N − start), each pair (i, j ≥ i) computed as ``pairwise_chamfer(a)`` does."""
+    from svrlens.geometry import pairwise_chamfer
+
+    return pairwise_chamfer(np.asarray(a[start:stop]), np.asarray(a[start:]))
+
+
+def assemble_symmetric(n: int, ranges, blocks) -> np.ndarray:
+    """The (N, N) matrix from :func:`upper_rows` blocks: upper triangle copied, mirrored below,
+    zero diagonal (exactly symmetric, as ``pairwise_chamfer(a)`` returns it)."""
+    out = np.zeros((n, n), np.float64)
+    for (start, stop), block in zip(ranges, blocks):
+        for k, i in enumerate(range(start, stop)):
+            out[i, i + 1 :] = block[k, i - start + 1 :]
+            out[i + 1 :, i] = block[k, i - start + 1 :]
+    return out
+
+
 def ray_chamfer_matrix(block_pairs: int, block_rows: int = 256):
     """A ``chamfer_matrix(a, b=None)`` that computes matrices of ≥ ``block_pairs`` pairs as Ray
-    tasks of ``block_rows`` rows each (inputs shipped once through the object store)."""
-    import numpy as np
+    tasks of ``block_rows`` rows each (inputs shipped once through the object store).
 
+    For ``b=None`` only the upper triangle is computed (each task: its rows, right of the
+    diagonal), then mirrored: bit for bit ``pairwise_chamfer(a)``, in half the work of all rows.
+    """
     from svrlens.evaluation.blocks import block_ranges, chamfer_block
     from svrlens.geometry import pairwise_chamfer
 
     ray = _import_ray()
     block = ray.remote(chamfer_block)
+    upper = ray.remote(upper_rows)
 
     def chamfer_matrix(a, b=None):
         n_cols = len(a) if b is None else len(b)
         if len(a) * n_cols < block_pairs:
             return pairwise_chamfer(a, b)
-        a_ref = ray.put(np.ascontiguousarray(a, np.float32))
-        b_ref = a_ref if b is None else ray.put(np.ascontiguousarray(b, np.float32))
-        rows = ray.get(
-            [block.remote(a_ref, b_ref, start, stop) for start, stop in block_ranges(len(a), block_rows)]
-        )
-        out = np.concatenate(rows)
-        if b is None:  # the same guarantees as pairwise_chamfer(a): exactly symmetric, zero diagonal
-            out = (out + out.T) / 2
-            np.fill_diagonal(out, 0.0)
-        return out
+        ranges = block_ranges(len(a), block_rows)
+        a_ref = ray.put(np.ascontiguousarray(a))
+        if b is None:
+            return assemble_symmetric(
+                len(a), ranges, ray.get([upper.remote(a_ref, start, stop) for start, stop in ranges])
+            )
+        b_ref = ray.put(np.ascontiguousarray(b))
+        return np.concatenate(ray.get([block.remote(a_ref, b_ref, start, stop) for start, stop in ranges]))
 
     return chamfer_matrix
 
 
-def _ray_task(run: RunSpec, out: str, block_pairs: int, threads: int) -> dict:
-    _set_threads(threads)
+def _ray_task(run: RunSpec, out: str, block_pairs: int) -> dict:
     return execute_run(run, out, progress=False, chamfer_matrix=ray_chamfer_matrix(block_pairs))
 
 
@@ -220,9 +234,12 @@ class RayExecutor:
     num_cpus : int, default=None
         CPUs of a local instance (default: all).
     cpus_per_run : int, default=1
-        CPUs each run task declares, and the torch threads it trains with.
+        CPUs each run task declares, and the threads it runs with.
     block_pairs : int, default=4,000,000
         Chamfer matrices with at least this many pairs are computed as row-block tasks.
+
+    Runs are planned for CUDA (``device`` "auto") when the cluster has GPUs; each such task then
+    declares one GPU.
     """
 
     name = "ray"
@@ -243,6 +260,26 @@ class RayExecutor:
         self.num_cpus = num_cpus
         self.cpus_per_run = cpus_per_run
         self.block_pairs = block_pairs
+        self._started_here = False
+
+    def _connect(self):
+        ray = _import_ray()
+        if not ray.is_initialized():
+            ray.init(
+                address=self.address,
+                num_cpus=None if self.address else self.num_cpus,
+                include_dashboard=False,
+                log_to_driver=False,
+                configure_logging=False,
+            )
+            self._started_here = True
+        return ray
+
+    def run_settings(self) -> dict:
+        """Connects to Ray (a local instance is started here and stopped at the end of
+        :meth:`run`) to see whether the cluster has GPUs."""
+        gpus = self._connect().cluster_resources().get("GPU", 0) >= 1
+        return {"threads": self.cpus_per_run, "device": "cuda" if gpus else "cpu"}
 
     def describe(self) -> dict:
         return {
@@ -253,21 +290,13 @@ class RayExecutor:
         }
 
     def run(self, runs: list[RunSpec], out, *, progress: bool = True) -> Iterator[dict]:
-        ray = _import_ray()
-        started_here = not ray.is_initialized()
-        if started_here:
-            ray.init(
-                address=self.address,
-                num_cpus=None if self.address else self.num_cpus,
-                include_dashboard=False,
-                log_to_driver=False,
-                configure_logging=False,
-            )
+        ray = self._connect()
         try:
-            gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
-            task = ray.remote(_ray_task).options(num_cpus=self.cpus_per_run, num_gpus=gpus)
+            task = ray.remote(_ray_task)
             pending = [
-                task.remote(run, str(Path(out).resolve()), self.block_pairs, self.cpus_per_run)
+                task.options(num_cpus=self.cpus_per_run, num_gpus=int(run.device == "cuda")).remote(
+                    run, str(Path(out).resolve()), self.block_pairs
+                )
                 for run in runs
             ]
             with _EpochBar(out, runs, progress=progress, desc="epochs (Ray)") as epochs:
@@ -277,5 +306,6 @@ class RayExecutor:
                     for ref in done:
                         yield ray.get(ref)
         finally:
-            if started_here:
+            if self._started_here:
                 ray.shutdown()
+                self._started_here = False

@@ -4,14 +4,16 @@ Layout under a sweep's output directory::
 
     data/<base family>-<hash>/base/          the base dataset (content-addressed by its SynthConfig)
     data/<base family>-<hash>/<family>.<n>/  a subsampled set, written on first use
-    runs/<set>-s<seed>-<hash>/spec.json      what the run is (RunSpec.to_dict)
+    runs/<set>-s<seed>-<hash>/spec.json      what the run is (RunSpec.to_dict: its identity)
                              train/          the training run (config.json, log.jsonl, last.pt, best.pt,
                                              predictions/)
                              diagnosis/      diagnosis.json, summary.txt, figures/, matrices.npz
                              result.json     the run's record; written last, so it marks the run finished
 
 :func:`execute_run` is a pure function of (run spec, output root): executors call it in-process
-or as a Ray task. Data are regenerated deterministically where a worker does not see them.
+or as a Ray task, and it pins the process state the numbers depend on (threads, precision modes:
+:mod:`.environment`) for the run, restoring the caller's afterwards. Data are regenerated
+deterministically where a worker does not see them.
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
+from svrlens._machine import cpu_model
 from svrlens.data import generate, load_dataset
 from svrlens.data.subsample import write_set
 from svrlens.errors import InputError
 from svrlens.io import write_json
 
+from .environment import numerics_in_force, pinned_numerics
 from .spec import RunSpec, digest
 
 RESULT = "result.json"
@@ -94,28 +98,45 @@ def epochs_done(out, run: RunSpec) -> int:
 def execute_run(run: RunSpec, out, *, progress: bool = False, chamfer_matrix=None) -> dict:
     """Train and diagnose one run (skipped if finished, resumed if killed); returns its record.
 
-    ``chamfer_matrix`` : optional ``(a, b=None) -> ndarray`` used for the diagnosis's Chamfer
-    matrices (the Ray executor passes one that splits large matrices into block tasks).
+    The run uses ``run.threads`` CPU threads and a ``run.device`` device, whatever the calling
+    process's settings (restored on return). ``chamfer_matrix`` : optional
+    ``(a, b=None) -> ndarray`` used for the diagnosis's Chamfer matrices (the Ray executor passes
+    one that splits large matrices into block tasks).
+
+    Raises
+    ------
+    InputError
+        The run is planned for CUDA and this process sees no CUDA device.
     """
+    done = finished(out, run)
+    if done is not None:
+        return done | {"skipped": True}
+    with pinned_numerics(run.threads):
+        return _execute(run, out, progress=progress, chamfer_matrix=chamfer_matrix)
+
+
+def _execute(run: RunSpec, out, *, progress: bool, chamfer_matrix) -> dict:
     import torch
 
     from svrlens.evaluation.run import run_diagnosis
     from svrlens.training.loop import resolve_device, train
 
-    done = finished(out, run)
-    if done is not None:
-        return done | {"skipped": True}
+    if run.device == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"run {run.directory} is planned for a CUDA device; this process sees none")
     started = time.perf_counter()
     run_dir = Path(out) / "runs" / run.directory
     write_json(run_dir / "spec.json", run.to_dict() | {"key": run.key})
     dataset_path = prepare_data(out, run, progress=progress)
+    config = run.train if run.train.device != "auto" else replace(run.train, device=run.device)
     trained = train(
-        run.train,
+        config,
         dataset_path,
         run_dir / "train",
+        resume=True,  # a killed run of this very spec continues; train refuses any other
         progress=progress,
         label=f"{run.name} (seed {run.train.seed})",
     )
+    numerics = numerics_in_force()  # measured inside the run: what it actually ran with
     diagnosis = run_diagnosis(
         dataset_path,
         trained.predictions,
@@ -148,8 +169,10 @@ def execute_run(run: RunSpec, out, *, progress: bool = False, chamfer_matrix=Non
             "trained": trained.trained,
             "epochs": trained.epochs,
             "seconds": trained.seconds,
-            "device": str(resolve_device(run.train.device)),
-            "threads": torch.get_num_threads(),
+            "device": str(resolve_device(config.device)),
+            "threads": numerics["torch_threads"],
+            "numerics": numerics,
+            "cpu": cpu_model(),
         },
         # Coverage of the training set in morph space (fig. 3): weights of the base shapes.
         "train_morph": None if train_morph is None else train_morph.round(5).tolist(),

@@ -48,7 +48,7 @@ def reproduce(spec: ExperimentSpec, out, *, executor=None, progress: bool = True
     out.mkdir(parents=True, exist_ok=True)
     started, clock = datetime.datetime.now(datetime.timezone.utc), time.perf_counter()
     write_json(out / "spec.json", spec.to_dict())
-    runs = spec.runs()
+    runs = spec.runs(**executor.run_settings())  # threads and device are part of each run's key
 
     # Data first, in this process: every run then finds its set on the shared path.
     prepared = {}

@@ -7,6 +7,8 @@ points (a 1e-4 gap reads as 0 or negative in float32).
 
 ``_fmin`` is LLVM's ``minnum`` (see :mod:`svrlens._llvm`): numba's own ``min`` does not
 vectorise as a reduction, ``minnum`` does (~35× here). Inputs are validated finite first.
+Minima start at +inf, which is why the fast-math flags (:data:`svrlens._llvm.FAST`) exclude
+``ninf``: with it, comparing against that starting value would be undefined behaviour.
 """
 
 from __future__ import annotations

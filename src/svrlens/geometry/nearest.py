@@ -61,9 +61,21 @@ def _torch_blocks(x, y, x_lengths, y_lengths):
 
 
 def sq_minima(x, y, x_lengths=None, y_lengths=None):
-    """Squared NN distances: ``(B, P1)`` from x to y and ``(B, P2)`` from y to x.
+    """Squared nearest-neighbour distances both ways, without gradient.
 
-    Entries past a cloud's length are 0 on the CPU and +inf elsewhere (callers mask them).
+    Parameters
+    ----------
+    x : FloatTensor of shape (B, P1, 3)
+    y : FloatTensor of shape (B, P2, 3), same device and dtype as ``x``
+    x_lengths, y_lengths : LongTensor of shape (B,), default=None
+        Valid points per cloud (ragged batches); ``None``: all points are valid.
+
+    Returns
+    -------
+    (Tensor of shape (B, P1), Tensor of shape (B, P2)) in the dtype and on the device of ``x``
+        For each point of x its squared distance to the nearest valid point of y, and the
+        reverse. Entries past a cloud's length are **0 on every device** (PyTorch3D's
+        convention), so unmasked sums count only valid points; callers still mask means.
     """
     x_lengths = _full_lengths(x, x_lengths)
     y_lengths = _full_lengths(y, y_lengths)
@@ -77,8 +89,11 @@ def sq_minima(x, y, x_lengths=None, y_lengths=None):
     colmin = torch.empty(y.shape[:2], dtype=x.dtype, device=x.device)
     with torch.no_grad():
         for sl, d in _torch_blocks(x.detach(), y.detach(), x_lengths, y_lengths):
-            rowmin[sl] = d.amin(2)
+            rowmin[sl] = d.amin(2)  # +inf on padded rows (every entry of the row is masked)
             colmin[sl] = d.amin(1)
+        # The CPU kernel never writes past a length and its output starts at 0: the same here.
+        rowmin.masked_fill_(torch.arange(x.shape[1], device=x.device)[None, :] >= x_lengths[:, None], 0)
+        colmin.masked_fill_(torch.arange(y.shape[1], device=x.device)[None, :] >= y_lengths[:, None], 0)
     return rowmin, colmin
 
 

@@ -7,7 +7,8 @@ R_t from the availabilities A_{t−1}, then A_t from R_t, then the exemplar test
 The CPU sweep fuses iteration t's availability row update with iteration t+1's responsibility
 row update: R_{t+1}[i] needs only row i of A_t and S, and the row is still in cache. One
 sweep therefore reads S, R, A once and writes R, A once — the memory-bandwidth floor of the
-algorithm — and the only N×N arrays are S, R and A, updated in place.
+algorithm — and the only N×N arrays are S, R and A, updated in place. The row maxima start
+at −inf, so the fast-math flags (:data:`svrlens._llvm.FAST`) exclude ``ninf``.
 """
 
 from __future__ import annotations

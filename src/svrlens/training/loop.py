@@ -1,13 +1,18 @@
 """The training loop (nanoGPT-style: setup, data, model, resume, evaluate, the loop), and prediction.
 
-A run directory holds ``config.json``, ``log.jsonl`` (one line per epoch), ``last.pt`` (everything
-needed to resume: model, optimizer, RNG states, epoch, best validation), ``best.pt`` (the model
-with the lowest validation Chamfer — never chosen on test) and ``predictions/test.npz``.
+A run directory holds ``config.json``, ``dataset.json`` (the dataset's path and hashes),
+``log.jsonl`` (one line per epoch), ``last.pt`` (everything needed to resume: model, optimizer,
+RNG states, epoch, best validation), ``best.pt`` (the model with the lowest validation Chamfer —
+never chosen on test) and ``predictions/test.npz``. An existing run is continued only on request
+(``resume``), and only with the same configuration and dataset; it is replaced only on request
+(``force``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,7 +25,7 @@ from tqdm.auto import tqdm
 from svrlens.data import Dataset, load_dataset
 from svrlens.errors import InputError
 from svrlens.geometry import chamfer_distance, fscore
-from svrlens.io import atomic_write, write_json
+from svrlens.io import atomic_write, read_json, write_json
 from svrlens.models import ReconstructionNet, build_model
 
 from .checkpoint import BackgroundCheckpointer, load_checkpoint, save_checkpoint
@@ -41,10 +46,15 @@ class RunResult:
     best_epoch: int
     best_val_chamfer: float
     epochs: int
-    seconds: float
+    seconds: float  # the run's wall time, earlier invocations of a resumed run included
     predictions: Path
     baseline_val_chamfer: float = float("nan")
     trained: bool = True
+    resumed_at: int = 0  # the first epoch this invocation trained (0: a new run)
+
+
+# What a run directory holds; ``force`` removes exactly these, nothing else of the directory.
+RUN_FILES = ("config.json", "dataset.json", "log.jsonl", "last.pt", "best.pt", "predictions/test.npz")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -148,33 +158,141 @@ def _uses_labels(config: TrainConfig, epoch: int) -> bool:
     return config.labels == "full" or (config.labels == "weak" and epoch < config.weak_epochs)
 
 
-def _resume_log(log_path: Path, last_epoch: int) -> None:
-    """Drop log lines of epochs after the checkpoint (a kill between logging and saving)."""
-    if log_path.exists():
-        lines = [
-            line
-            for line in log_path.read_text().splitlines()
-            if line.strip() and json.loads(line)["epoch"] <= last_epoch
-        ]
-        log_path.write_text("".join(line + "\n" for line in lines))
+def _resume_log(log_path: Path, last_epoch: int) -> float:
+    """Drop log lines of epochs after the checkpoint (a kill between logging and saving); return
+    the seconds the kept epochs took."""
+    if not log_path.exists():
+        return 0.0
+    records = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
+    kept = [r for r in records if r["epoch"] <= last_epoch]
+    log_path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+    return float(sum(r.get("seconds", 0.0) for r in kept))
+
+
+def _differences(found: dict, expected: dict, prefix: str = "") -> list[str]:
+    """``key: found → expected`` for every leaf that differs between two config dicts."""
+    out = []
+    for key in sorted(set(found) | set(expected)):
+        a, b = found.get(key), expected.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += _differences(a, b, f"{prefix}{key}.")
+        elif a != b:
+            out.append(f"{prefix}{key}: {a!r} → {b!r}")
+    return out
+
+
+def _fingerprint(hashes) -> str:
+    """12 hex digits standing for a manifest's per-file SHA-256 table (for messages)."""
+    if not hashes:
+        return "none"
+    return hashlib.sha256(json.dumps(hashes, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _remove_run_files(out: Path) -> None:
+    for name in RUN_FILES:
+        (out / name).unlink(missing_ok=True)
+    if (out / "predictions").is_dir() and not any((out / "predictions").iterdir()):
+        (out / "predictions").rmdir()
+
+
+def _claim_run_dir(out: Path, config: TrainConfig, dataset: dict, *, resume: bool, force: bool, device):
+    """Check ``out`` against the request; returns the checkpoint (on ``device``) to resume
+    from, or None.
+
+    Raises InputError (one line, naming ``out``) when ``out`` holds a run and neither ``resume``
+    nor ``force`` is given, when ``resume`` meets another configuration or dataset, or when
+    ``out`` is a non-empty directory that is not a run (it is never written into unasked).
+    """
+    if out.exists() and not out.is_dir():
+        raise InputError("exists and is not a directory; use another --out", out)
+    holds_run = any((out / name).exists() for name in RUN_FILES)
+    if out.is_dir() and not holds_run and any(out.iterdir()) and not force:
+        raise InputError("exists and is not a training run directory; use another --out or --force", out)
+    if not holds_run:
+        return None
+    if force:
+        _remove_run_files(out)
+        return None
+    if not resume:
+        raise InputError("holds a training run; pass --resume to continue it or --force to start over", out)
+    recorded = read_json(out / "dataset.json") if (out / "dataset.json").is_file() else {}
+    same_data = (
+        recorded.get("sha256") == dataset["sha256"]
+        if recorded.get("sha256") and dataset["sha256"]
+        else recorded.get("path") == dataset["path"]
+    )
+    if not same_data:
+        raise InputError(
+            f"holds a run trained on another dataset ({recorded.get('path')}, hashes "
+            f"{_fingerprint(recorded.get('sha256'))}), not on {dataset['path']} (hashes "
+            f"{_fingerprint(dataset['sha256'])}); use another --out, or --force to start over",
+            out,
+        )
+    state = load_checkpoint(out / "last.pt", map_location=device) if (out / "last.pt").exists() else None
+    saved = state["config"] if state is not None else read_json(out / "config.json")
+    changed = _differences(saved, config.to_dict())
+    if changed:
+        raise InputError(
+            f"holds a run with a different configuration ({'; '.join(changed[:3])}); "
+            "use the run's options, another --out, or --force to start over",
+            out,
+        )
+    return state
+
+
+def _cuda_devices(device: torch.device) -> list[int]:
+    return [device.index or 0] if device.type == "cuda" else []
 
 
 def train(
-    config: TrainConfig, dataset, out_dir, *, progress: bool = True, label: str | None = None
+    config: TrainConfig,
+    dataset,
+    out_dir,
+    *,
+    resume: bool = False,
+    force: bool = False,
+    progress: bool = True,
+    label: str | None = None,
 ) -> RunResult:
     """Train on ``dataset`` (a :class:`Dataset` or a dataset directory) into ``out_dir``.
 
-    Re-running the same command on the same ``out_dir`` resumes from ``last.pt``; on the CPU the
-    result is bitwise the same as an uninterrupted run. ``label`` names the run in the progress bar.
+    ``out_dir`` must not hold a run, unless ``resume``: continue it from ``last.pt`` (on the CPU
+    the result is bitwise that of an uninterrupted run), provided it was started with the same
+    configuration on the same dataset (same manifest hash, else same path); or ``force``:
+    replace it (its run files are deleted; other files stay). The dataset and configuration are
+    validated before ``out_dir`` is touched, and a run that fails before its first checkpoint
+    leaves no directory behind. The caller's torch random state is left as it was: the run
+    seeds (and on resume restores) a forked generator. ``label`` names the run in the progress bar.
+
+    Raises
+    ------
+    InputError
+        A bad dataset, or an ``out_dir`` that the request may not use (see above).
+    ValueError
+        An invalid configuration, or both ``resume`` and ``force``.
     """
     config.validate()
-    started = time.perf_counter()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if resume and force:
+        raise ValueError("resume and force: expected at most one of them, found both")
     device = resolve_device(config.device)
+    out = Path(out_dir)
+    created = not out.exists()
+    try:
+        with torch.random.fork_rng(devices=_cuda_devices(device)):
+            return _train(config, dataset, out, device, resume, force, progress=progress, label=label)
+    except BaseException:
+        if not (out / "last.pt").exists():  # nothing to resume: leave nothing of this attempt
+            _remove_run_files(out)
+            if created:
+                shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def _train(config, dataset, out: Path, device, resume, force, *, progress, label) -> RunResult:
+    started = time.perf_counter()
     torch.manual_seed(config.seed)
 
-    # Data
+    # Data, validated before the run directory is touched
     data = dataset if isinstance(dataset, Dataset) else load_dataset(dataset)
     if len(data.splits.get("train", [])) < 2:
         raise InputError(
@@ -194,34 +312,29 @@ def train(
     input_size = int(config.image_size or train_images.shape[1])  # what the encoder sees; saved for predict
     train_points = torch.as_tensor(np.asarray(train_set.points))
     train_labels = None if n_classes == 0 else torch.as_tensor(np.asarray(train_set.labels))
+    dataset_record = {
+        "path": str(Path(data.path).resolve()) if data.path else None,
+        "sha256": data.manifest.get("sha256"),
+    }
 
-    # Model, optimizer, and resume
+    # Model, optimizer, and resume (an explicit request, checked against the run directory)
     model = build_model(replace(config.model, n_classes=n_classes)).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     generator = torch.Generator().manual_seed(config.seed)
-    start_epoch, best = 0, {"epoch": -1, "val_chamfer": float("inf")}
+    start_epoch, best, earlier_seconds = 0, {"epoch": -1, "val_chamfer": float("inf")}, 0.0
     log_path = out / "log.jsonl"
-    if (out / "last.pt").exists():
-        state = load_checkpoint(out / "last.pt", map_location=device)
-        if state["config"] != config.to_dict():
-            raise InputError(
-                "holds a run with a different configuration; use another --out or delete it", out
-            )
+    state = _claim_run_dir(out, config, dataset_record, resume=resume, force=force, device=device)
+    out.mkdir(parents=True, exist_ok=True)
+    if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         generator.set_state(state["generator"])
         torch.set_rng_state(state["torch_rng"])
         start_epoch, best = state["epoch"] + 1, state["best"]
-        _resume_log(log_path, state["epoch"])
+        earlier_seconds = _resume_log(log_path, state["epoch"])
     else:
         write_json(out / "config.json", config.to_dict())
-        write_json(
-            out / "dataset.json",
-            {
-                "path": str(Path(data.path).resolve()) if data.path else None,
-                "sha256": data.manifest.get("sha256"),
-            },
-        )
+        write_json(out / "dataset.json", dataset_record)
         log_path.write_text("")
 
     # The loop
@@ -337,10 +450,11 @@ def train(
         int(best["epoch"]),
         float(best["val_chamfer"]),
         config.epochs,
-        time.perf_counter() - started,
+        earlier_seconds + time.perf_counter() - started,
         predictions,
         baseline,
         trained,
+        resumed_at=start_epoch,
     )
 
 

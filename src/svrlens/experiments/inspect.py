@@ -1,11 +1,14 @@
-"""``svrlens data inspect``: counts, splits and the clustering tendency of a dataset's training set."""
+"""``svrlens data inspect``: counts, splits and the clustering tendency of a dataset's training set.
+
+It combines two peer stages (``data`` reads the dataset, ``tendency`` measures it), so it lives
+above both: a stage never imports its peers (see ``tests/test_layers.py``).
+"""
 
 from __future__ import annotations
 
+from svrlens.data import load_dataset
 from svrlens.geometry import pairwise_chamfer, pairwise_l1
 from svrlens.tendency import clustering_tendency
-
-from .dataset import load_dataset
 
 
 def inspect_dataset(path, *, split: str = "train", progress: bool = False, random_state: int = 0) -> dict:

@@ -1,0 +1,32 @@
+"""The machine a number was measured on: its CPU model, as ``lscpu`` names it.
+
+Numbers are bit-identical per machine, not across CPU models (other instruction sets, other
+library code paths): every result and benchmark records this name beside its figures.
+"""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+
+
+@lru_cache(maxsize=1)
+def cpu_model() -> str:
+    """The CPU's model name (``lscpu``'s "Model name", else ``/proc/cpuinfo``'s "model name",
+    else :func:`platform.processor`), e.g. ``"AMD EPYC 9R45"``; never raises."""
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10, env={"LC_ALL": "C"})
+        for line in out.stdout.splitlines():
+            if line.strip().startswith("Model name:"):
+                return line.split(":", 1)[1].strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
