@@ -60,6 +60,16 @@ def numbers(results: dict) -> dict:
     return keep
 
 
+def differences(a, b, path: str = "") -> list:
+    """(path, a, b) of every leaf where two results differ: what an equality assert should show."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        keys = sorted(set(a) | set(b), key=str)
+        return [d for k in keys for d in differences(a.get(k), b.get(k), f"{path}.{k}")]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (u, v) in enumerate(zip(a, b)) for d in differences(u, v, f"{path}[{i}]")]
+    return [] if a == b else [(path, a, b)]
+
+
 def predictions(out) -> dict:
     """Every run's test predictions (points and codewords) under a sweep's output directory."""
     arrays = {}

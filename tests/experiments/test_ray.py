@@ -7,7 +7,7 @@ import pytest
 
 from svrlens.experiments import RayExecutor, reproduce
 
-from .conftest import numbers, predictions, same_predictions, tiny_spec
+from .conftest import differences, numbers, predictions, same_predictions, tiny_spec
 
 ray = pytest.importorskip("ray", reason="Ray is an optional extra (pip install 'svrlens[ray]')")
 
@@ -26,7 +26,7 @@ def test_ray_executor_gives_the_serial_numbers(local_ray, serial_sweep, tmp_path
     serial_out, serial = serial_sweep
     results = reproduce(tiny_spec(), tmp_path, executor=RayExecutor(cpus_per_run=1), progress=False)
     assert results["provenance"]["executor"] == "ray"
-    assert numbers(results) == numbers(serial)
+    assert numbers(results) == numbers(serial), differences(numbers(results), numbers(serial))[:10]
     assert same_predictions(predictions(tmp_path), predictions(serial_out))
 
 
