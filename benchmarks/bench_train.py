@@ -11,15 +11,22 @@ preset's decoder width (128), which the laptop preset trains with.
 Second table: the decoder alone (forward + backward, 1024 points), FoldingNet's literal fold — a
 Conv1d over concat(grid, codeword repeated per point) — against svrlens's split projection
 (codeword term once per cloud). The baseline has one normalisation, svrlens two; same widths.
+
+Third table: the speed levers on the laptop preset's model (64 px, decoder 128, 256 training
+points), each against float32 eager in the same run: ``channels_last`` and bfloat16 autocast
+(measured only where the CPU has avx512_bf16 or AMX; the header names the CPU, its flags and
+torch's ISA level, since the answer differs between machines).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 
 import torch
 
+from svrlens._machine import RELEVANT_FLAGS, cpu_flags, cpu_model
 from svrlens.geometry import chamfer_distance
 from svrlens.models import ModelConfig, build_model
 from svrlens.models.folding import FoldingDecoder
@@ -30,12 +37,13 @@ def dense_chamfer(x, y):
     return d.min(2).values.mean(1) + d.min(1).values.mean(1)
 
 
-def step_rate(model, images, targets, loss_fn, steps):
+def step_rate(model, images, targets, loss_fn, steps, precision=contextlib.nullcontext):
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
 
     def step():
-        points, _ = model(images)
-        loss = loss_fn(points, targets).mean()
+        with precision():
+            points, _ = model(images)
+        loss = loss_fn(points.float(), targets).mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -87,7 +95,9 @@ def main():
         ]
     )
     steps = 1 if args.quick else args.steps
-    print(f"device: cpu, {torch.get_num_threads()} threads, float32 eager")
+    flags = cpu_flags()
+    print(f"CPU: {cpu_model()}; flags: {' '.join(flags) or 'none of ' + ', '.join(RELEVANT_FLAGS)}")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, ISA {_capability()}, float32 eager")
     print(
         f"{'image':>6s} {'decoder':>8s} {'batch':>6s} "
         f"{'plain baseline':>15s} {'svrlens':>12s} {'speed-up':>9s}"
@@ -113,6 +123,43 @@ def main():
             f"{width:8d} {grid * grid:7d} {codewords.shape[0]:6d} "
             f"{base:11.1f} smp/s {ours:11.1f} smp/s {ours / base:8.2f}x"
         )
+    levers(args.quick, args.batch_size, steps, flags)
+
+
+def _capability() -> str:
+    return torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, "cpu") else "?"
+
+
+def _bf16_autocast():
+    return torch.autocast("cpu", dtype=torch.bfloat16)
+
+
+def levers(quick: bool, batch: int, steps: int, flags) -> None:
+    """The laptop model's training step under each speed lever, against float32 eager."""
+    size, width = (32, 16) if quick else (64, 128)
+    batch = 4 if quick else batch
+    print(
+        f"\nlevers on the laptop model ({size} px, decoder {width}, batch {batch}), vs float32 eager baseline"
+    )
+    bf16 = "avx512_bf16" in flags or "amx_bf16" in flags
+    variants = [("float32 eager (baseline)", False, contextlib.nullcontext)]
+    variants.append(("channels_last", True, contextlib.nullcontext))
+    if bf16 or quick:  # quick: exercise the path wherever it runs
+        variants.append(("bfloat16 autocast", False, _bf16_autocast))
+        variants.append(("bfloat16 autocast + channels_last", True, _bf16_autocast))
+    else:
+        print("  bfloat16 autocast: not measured (no avx512_bf16 / amx_bf16 on this CPU)")
+    base = None
+    for name, channels_last, precision in variants:
+        torch.manual_seed(0)
+        model = build_model(ModelConfig(decoder_width=width, grid_size=16))
+        images = torch.randn(batch, 3, size, size)
+        if channels_last:
+            model = model.to(memory_format=torch.channels_last)
+            images = images.contiguous(memory_format=torch.channels_last)
+        rate = step_rate(model, images, torch.randn(batch, 256, 3), chamfer_distance, steps, precision)
+        base = base or rate
+        print(f"  {name:36s} {rate:8.1f} smp/s {rate / base:6.2f}x")
 
 
 if __name__ == "__main__":

@@ -30,3 +30,21 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine() or "unknown"
+
+
+# Instruction-set extensions that change which kernels torch and numba run (and so speed, and the
+# last bits of results): vector width, fused multiply-add, bfloat16 dot products, AMX tiles.
+RELEVANT_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16")
+
+
+@lru_cache(maxsize=1)
+def cpu_flags() -> tuple[str, ...]:
+    """Which of :data:`RELEVANT_FLAGS` this CPU reports (``/proc/cpuinfo``); () where unreadable."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                present = set(line.split(":", 1)[1].split())
+                return tuple(flag for flag in RELEVANT_FLAGS if flag in present)
+    except OSError:
+        pass
+    return ()

@@ -465,9 +465,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reproduce.add_argument(
         "--preset",
-        choices=["laptop", "paper", "full"],
+        choices=["quick", "laptop", "paper", "full"],
         default="laptop",
-        help="laptop (default, 41 min on 2 CPU cores), paper (GPU), full",
+        help="quick (a smoke run in minutes, not the result), laptop (default, 41 min on 2 CPU cores), "
+        "paper (GPU), full",
     )
     reproduce.add_argument(
         "--spec", help="an experiment spec JSON file instead of a preset (see --print-spec)"

@@ -25,6 +25,20 @@ def test_preset_run_counts():
     assert {r.train.labels for r in full if r.family is None} == {"none", "weak", "full"}
 
 
+def test_quick_preset_is_five_short_runs_whose_results_say_so():
+    from svrlens.experiments.results import format_results
+    from svrlens.experiments.spec import CAVEATS
+
+    quick, laptop = preset_spec("quick"), preset_spec("laptop")
+    assert [r.name for r in quick.runs()] == ["1.1.1", "1.1.7", "1.2.1", "1.2.4", "1.2.7"]
+    epochs = {r.family: r.train.epochs for r in quick.runs()}
+    assert epochs == {"1.1": 100, "1.2": 200}  # 1/15 of the paper's, the laptop model otherwise
+    assert all(r.train.model == laptop.runs()[0].train.model for r in quick.runs())
+    printed = format_results({"datasets": {}, "caveat": CAVEATS["quick"]})
+    assert printed.splitlines()[-1].startswith("NOTE") and "not the result" in printed
+    assert "laptop" not in CAVEATS and "NOTE" not in format_results({"datasets": {}, "caveat": None})
+
+
 def test_run_key_is_content_addressed():
     a, b = tiny_spec().runs(), tiny_spec().runs()
     assert [r.key for r in a] == [r.key for r in b]

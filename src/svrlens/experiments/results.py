@@ -262,6 +262,8 @@ def format_results(results: dict) -> str:
             f"{prov['runs']} runs ({prov['runs_skipped']} already finished), "
             f"{prov['wall_seconds']:.0f} s wall"
         )
+    if results.get("caveat"):
+        lines.append(f"NOTE — {results['caveat']}")
     return "\n".join(lines)
 
 

@@ -30,7 +30,7 @@ from svrlens.io import write_json
 from .executors import local_executor
 from .results import aggregate, check_paper_result, format_results, group_by_name
 from .runs import data_root, finished, prepare_data
-from .spec import ExperimentSpec
+from .spec import CAVEATS, ExperimentSpec
 
 RESULTS = "results.json"
 
@@ -85,6 +85,7 @@ def reproduce(spec: ExperimentSpec, out, *, executor=None, progress: bool = True
     }
     results = {
         "spec": spec.to_dict(),
+        "caveat": CAVEATS.get(spec.name),
         "datasets": datasets,
         "label_study": label_study or None,
         "checks": check_paper_result(datasets),

@@ -154,6 +154,24 @@ def _chunk_bounds(n_items, n_chunks, chunk):
     return start, min(start + size, n_items)
 
 
+@njit(cache=True)
+def _ordered_mean(sq_minima, n, squared):
+    """Mean of ``sq_minima[:n]`` (or of their square roots), in float64, in a fixed order.
+
+    Compiled without fast-math on purpose: under ``reassoc`` LLVM picks the order of a vectorised
+    sum, and it picked differently when it compiled the kernel afresh and when numba loaded the same
+    kernel from its cache (measured: 9 of 55 Chamfer values 1 ulp apart), so a fresh worker process
+    and the parent disagreed in the last bit. Eight accumulators in a fixed pattern keep the sum
+    fast; a float32 sum of 1024 terms would lose ~1e-5, hence float64.
+    """
+    acc = np.zeros(8, np.float64)
+    for i in range(n):
+        value = np.float64(sq_minima[i])
+        acc[i % 8] += value if squared else np.sqrt(value)
+    total = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
+    return total / n
+
+
 @njit(parallel=True, fastmath=_FAST, cache=True)
 def chamfer_pairs(a, b, pair_a, pair_b, squared, out, n_chunks):
     """Chamfer (eq. 2) for listed pairs. a: (Na, 3, P1), b: (Nb, 3, P2) SoA; out: (n_pairs,) float64."""
@@ -167,19 +185,7 @@ def chamfer_pairs(a, b, pair_a, pair_b, squared, out, n_chunks):
         start, stop = _chunk_bounds(n_pairs, n_chunks, chunk)
         for k in range(start, stop):
             _pair_sq_minima(a[pair_a[k]], p1, b[pair_b[k]], p2, rowmin, colmin)
-            s1 = 0.0  # float64 accumulators: a float32 sum of 1024 terms loses ~1e-5
-            s2 = 0.0
-            if squared:
-                for i in range(p1):
-                    s1 += rowmin[i]
-                for j in range(p2):
-                    s2 += colmin[j]
-            else:
-                for i in range(p1):
-                    s1 += np.sqrt(np.float64(rowmin[i]))
-                for j in range(p2):
-                    s2 += np.sqrt(np.float64(colmin[j]))
-            out[k] = s1 / p1 + s2 / p2
+            out[k] = _ordered_mean(rowmin, p1, squared) + _ordered_mean(colmin, p2, squared)
 
 
 @njit(parallel=True, fastmath=_FAST, cache=True)

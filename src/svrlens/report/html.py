@@ -257,6 +257,7 @@ def _render(root: Path, results: dict, datasets: dict, study: dict, title: str |
     context = {
         "title": title or f"svrlens report — {spec.get('name', 'diagnosis')}",
         "style": STYLE,
+        "caveat": results.get("caveat"),
         "check_script": CHECK,
         "level": "95 %",
         "points": conventions.get("points_predicted", "P"),

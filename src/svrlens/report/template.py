@@ -12,6 +12,7 @@ th{background:#f4f4f6}td.l,th.l{text-align:left}
 .mixed{color:#8a6d00;font-weight:600}.collapsed{color:#555;font-weight:600}
 .passed{color:#1b6e2f;font-weight:600}.failed,.notmade{color:#b3261e;font-weight:600}
 .why{font-size:.9em;color:#333}.flag{color:#b3261e;font-weight:600}
+.caveat{border-left:4px solid #8a6d00;background:#fff8e1;padding:.5em 1em}
 figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:.85em;color:#555}pre{background:#f6f6f8;padding:.8em;overflow:auto;font-size:.8em}
 dl{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.2em 1em}
@@ -30,6 +31,7 @@ TEMPLATE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{{ title }}</title><style>{{ style | safe }}</style></head><body>
 <h1>{{ title }}</h1>
+{% if caveat %}<p class="caveat"><strong>Not the result.</strong> {{ caveat }}</p>{% endif %}
 <p>Does the network <em>reconstruct</em> the shape in the image, or <em>recognise</em> the image and emit a
 memorised shape? The paper's answer: it recognises only when the training shapes are clustered and the
 training images are not (Case 1); otherwise it reconstructs.</p>
