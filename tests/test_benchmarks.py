@@ -18,7 +18,6 @@ def test_benchmark_quick_mode(script):
     assert "baseline" in result.stdout, result.stdout  # every benchmark reports ratios to a baseline
 
 
-
 def test_gpu_check_refuses_plainly_without_a_gpu(tmp_path):
     """The GPU script runs where CUDA is (benchmarks/gpu_check.sh); elsewhere it says so and stops."""
     import torch
