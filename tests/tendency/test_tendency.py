@@ -171,3 +171,12 @@ def test_cli_bad_labels_and_folders(tmp_path):
         result.returncode == 2
         and "b.npy: ragged clouds: expected 5 points like a.npy, found 6" in result.stderr
     )
+
+
+def test_repr_is_one_short_line():
+    d, _ = _blobs(300, 1)
+    result = clustering_tendency(d)
+    text = repr(result)
+    assert "\n" not in text and len(text) < 160, text  # not the labels, not the preference scan
+    assert f"score={result.score:.4f}" in text and f"n_clusters={result.n_clusters}" in text
+    assert "n_samples=300" in text

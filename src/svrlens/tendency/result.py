@@ -46,6 +46,14 @@ class TendencyResult:
     converged: bool | None = None
     scan: list = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        """One line: score, interval, K and method (the labels and the scan are attributes)."""
+        low, high = self.interval
+        return (
+            f"TendencyResult(score={self.score:.4f}, interval=[{low:.4f}, {high:.4f}], "
+            f"n_clusters={self.n_clusters}, n_samples={len(self.labels)}, method={self.method!r})"
+        )
+
     def to_dict(self) -> dict:
         """JSON-ready dict (labels as a list)."""
         out = asdict(self)
