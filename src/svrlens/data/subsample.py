@@ -31,7 +31,11 @@ FAMILY_BASE = {
     "1.2": "cube-sphere",
     "2.1": "cube-pyramid-sphere",
     "2.2": "cube-pyramid-sphere",
+    "dispersion-image": "cube-sphere",
+    "dispersion-shape": "cube-sphere",
 }
+# The successor's widest image spread (its cltsize35 files: t from 0 to 0.438 and 0.539 to 0.997).
+DISPERSION_SPREAD = 0.45
 
 
 def _design(family: str):
@@ -48,7 +52,31 @@ def _design(family: str):
         return centres, 20, np.linspace(0.0, 0.3, N_SETS), False
     if family == "2.2":
         return np.eye(3), 10, np.linspace(0.0, 2 / 3, N_SETS), True
+    if family == "dispersion-image":
+        return np.array([[1.0, 0.0], [0.0, 1.0]]), 10, np.linspace(0.0, DISPERSION_SPREAD, N_SETS), False
+    if family == "dispersion-shape":
+        return np.array([[1.0, 0.0], [0.0, 1.0]]), 10, np.full(N_SETS, DISPERSION_SPREAD), False
     raise ValueError(f"family: expected one of {sorted(FAMILY_BASE)}, found {family!r}")
+
+
+def shape_spreads(family: str):
+    """(7,) shape spreads of the successor's two-arm design, or None (shapes are the images' own)."""
+    if family == "dispersion-image":
+        return np.zeros(N_SETS)
+    if family == "dispersion-shape":
+        return np.linspace(0.0, DISPERSION_SPREAD, N_SETS)
+    return None
+
+
+def paired_shapes(morph: np.ndarray, train: np.ndarray, images: np.ndarray, cluster: np.ndarray, family, n):
+    """Base indices of the shapes paired with the training images of ``family.n`` (the successor's
+    design): the training shape nearest (weight space, with replacement) to ``c + (w_k − c)·s/w``."""
+    centres, _, spreads, _ = _design(family)
+    shape_spread, image_spread = shape_spreads(family)[n - 1], spreads[n - 1]
+    factor = shape_spread / image_spread if image_spread > 0 else 0.0
+    targets = centres[cluster] + (morph[images] - centres[cluster]) * factor  # (N, K)
+    distance = np.linalg.norm(morph[train][None, :, :] - targets[:, None, :], axis=2)  # (N, T)
+    return train[distance.argmin(1)]
 
 
 def _targets(centre: np.ndarray, spread: float, count: int) -> np.ndarray:
@@ -139,10 +167,17 @@ def subsample(base: Dataset, family: str, n: int):
         if dense is not None:
             dense[: len(train)] = np.asarray(base.dense)[np.asarray(ends)[cluster]]
         record["end_shape_indices"] = ends
-    # The morph weights of each training *shape* (for 1.2 / 2.2 the end shape, not the image's).
-    shape_weights = (
-        morph[train] if not end_targets else morph[np.asarray(record["end_shape_indices"])[cluster]]
-    )
+    shape_weights = morph[train]
+    if end_targets:  # the morph weights of each training *shape*: the end shape, not the image's
+        shape_weights = morph[np.asarray(record["end_shape_indices"])[cluster]]
+    if shape_spreads(family) is not None:
+        shapes = paired_shapes(morph, np.asarray(base.splits["train"]), train, cluster, family, n)
+        points[: len(train)] = np.asarray(base.points)[shapes]
+        if dense is not None:
+            dense[: len(train)] = np.asarray(base.dense)[shapes]
+        record["shape_spread"] = float(shape_spreads(family)[n - 1])
+        record["train_shape_indices"] = shapes.tolist()
+        shape_weights = morph[shapes]
     record["train_shape_weights"] = np.asarray(shape_weights, np.float64).round(8).tolist()
     arrays = {
         "images": np.asarray(base.images[order]),

@@ -1,0 +1,171 @@
+"""The dispersion score: the optimal k-medoids inertia on small matrices (exhaustive float64
+reference), the ``kmedoids`` package's FasterPAM on larger ones, known answers, errors and the CLI."""
+
+import itertools
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from svrlens.tendency import DEFAULT_KS, KMedoids, _kmedoids, dispersion_score, dispersion_sweep
+
+
+def brute_force(d: np.ndarray, k: int) -> float:
+    """The optimal inertia: every K-subset of the columns, in float64."""
+    d = np.asarray(d, np.float64)
+    return min(d[:, list(c)].min(1).sum() for c in itertools.combinations(range(d.shape[1]), k))
+
+
+def euclidean(points: np.ndarray) -> np.ndarray:
+    diff = points[:, None, :] - points[None, :, :]
+    return np.sqrt((diff * diff).sum(-1))
+
+
+def small_matrices(rng, count=60):
+    """Distance matrices of 4–13 random points in 1–3 dimensions, a third with duplicated points."""
+    for trial in range(count):
+        points = rng.normal(size=(int(rng.integers(4, 12)), int(rng.integers(1, 4))))
+        if trial % 3 == 0:
+            points = np.concatenate([points, points[:2]])
+        yield euclidean(points)
+
+
+def test_equals_the_exhaustive_optimum_on_small_matrices(rng):
+    for d in small_matrices(rng):
+        for k in range(1, min(len(d), 5)):
+            result = dispersion_score(d, k, n_bootstrap=10)
+            assert result.score * len(d) == pytest.approx(brute_force(d, k), rel=1e-12, abs=1e-12)
+            assert result.solver == "exact"
+            # The medoids are what the score says they are.
+            assert d[np.arange(len(d)), result.medoids[result.labels]].mean() == pytest.approx(result.score)
+
+
+def test_cross_matrices_draw_medoids_from_the_candidates(rng):
+    for _ in range(40):
+        d = np.abs(rng.normal(size=(int(rng.integers(3, 12)), int(rng.integers(3, 9)))))
+        for k in range(1, min(d.shape[1], 4)):
+            result = dispersion_score(d, k, cross=True, n_bootstrap=10)
+            assert result.score * len(d) == pytest.approx(brute_force(d, k), rel=1e-12)
+            for solver in ("fasterpam", "exact"):
+                model = KMedoids(k, cross=True, method=solver).fit(d)
+                assert model.inertia_ >= brute_force(d, k) - 1e-12  # never below the optimum
+    square = np.abs(rng.normal(size=(6, 6)))  # not a distance matrix, but a fine cross matrix
+    assert dispersion_score(square, 2, cross=True, n_bootstrap=10).n_candidates == 6
+
+
+@pytest.mark.parametrize("n, dims", [(300, 2), (700, 5)])
+@pytest.mark.parametrize("k", [2, 10, 50])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fasterpam_gives_the_kmedoids_packages_medoids(rng, n, dims, k, dtype):
+    """From the same k-medoids++ start, the same medoids, loss, passes and swaps as the ``kmedoids``
+    package (Schubert & Rousseeuw's own FasterPAM), on a float64 or a float32 matrix (read in place)."""
+    kmedoids = pytest.importorskip("kmedoids")
+    centres = rng.normal(0, 4, (6, dims))
+    d = euclidean(centres[rng.integers(0, 6, n)] + rng.normal(size=(n, dims))).astype(dtype)
+    start = _kmedoids.kmedoids_plusplus(d, k, np.random.default_rng([0, 0]), True)
+    reference = kmedoids.fasterpam(d, start.copy(), max_iter=100, random_state=None, n_cpu=1)
+    ours = KMedoids(k, method="fasterpam").fit(d)
+    assert sorted(ours.medoid_indices_) == sorted(reference.medoids.tolist())
+    assert ours.inertia_ == pytest.approx(float(reference.loss), rel=1e-12)
+    assert (ours.n_iter_, ours.n_swaps_) == (reference.n_iter, reference.n_swap)
+
+
+def test_exact_is_never_worse_than_fasterpam_and_auto_picks_by_size(rng):
+    d = euclidean(rng.normal(size=(150, 3)))
+    exact = KMedoids(2, method="exact").fit(d)
+    assert exact.inertia_ <= KMedoids(2, method="fasterpam", n_init=3).fit(d).inertia_ + 1e-12
+    assert KMedoids(2).fit(d).method_ == "exact"  # C(150, 2)·150·2 reads: within the budget
+    assert KMedoids(10).fit(d).method_ == "fasterpam"
+    assert _kmedoids.exact_cost(368, 368, 2) <= _kmedoids.EXACT_BUDGET < _kmedoids.exact_cost(369, 369, 2)
+
+
+def test_known_answers():
+    x = np.array([0.0, 1.0, 2.0, 100.0, 101.0, 102.0])
+    d = np.abs(x[:, None] - x[None])
+    result = dispersion_score(d, 2)
+    assert result.score == pytest.approx(4 / 6) and sorted(result.medoids) == [1, 4]
+    assert result.labels.tolist() == [0, 0, 0, 1, 1, 1] or result.labels.tolist() == [1, 1, 1, 0, 0, 0]
+    assert dispersion_score(d, 1).score == pytest.approx((2 + 1 + 0 + 98 + 99 + 100) / 6)
+    assert dispersion_score(np.zeros((5, 5)), 2).score == 0.0  # copies: no dispersion
+    # A continuum disperses more than two tight clusters of the same extent.
+    line = np.linspace(0, 1, 40)
+    ends = np.repeat([0.0, 1.0], 20)
+    assert dispersion_score(np.abs(np.subtract.outer(ends, ends)), 2).score == 0.0
+    # each half of the line around its median: mean |i − 9.5| over 20 points, spacing 1/39
+    expected = np.abs(np.arange(20) - 9).mean() / 39
+    assert dispersion_score(np.abs(np.subtract.outer(line, line)), 2).score == pytest.approx(expected)
+
+
+def test_interval_seeds_sweep_and_json(rng):
+    d = euclidean(rng.normal(size=(60, 2)))
+    a, b = dispersion_score(d, 5, random_state=3), dispersion_score(d, 5, random_state=3)
+    assert a.interval == b.interval and a.interval[0] <= a.score <= a.interval[1]
+    sweep = dispersion_sweep(d, (2, 5, 59, 60, 80), n_bootstrap=20)
+    assert [r.k for r in sweep] == [2, 5, 59]  # K < N only
+    assert sweep[-1].score >= 0 and sweep[0].score > sweep[1].score > sweep[2].score
+    json.dumps(sweep[0].to_dict())
+    assert sweep[0].to_dict(labels=False)["labels"] is None
+    assert DEFAULT_KS == (2, 5, 10, 20, 50)
+    tensor = dispersion_score(torch.from_numpy(d), 5, random_state=3)
+    assert tensor.score == a.score
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(k=0), "n_clusters: expected an integer 1 ≤ K < 4"),
+        (dict(k=4), "n_clusters: expected an integer 1 ≤ K < 4"),
+        (dict(k=2, n_init=0), "n_init: expected an integer ≥ 1"),
+        (dict(k=2, solver="pam"), "method: expected one of"),
+        (dict(k=2, confidence=1.5), "confidence and n_bootstrap"),
+    ],
+)
+def test_errors(kwargs, message):
+    d = np.abs(np.subtract.outer(np.arange(4.0), np.arange(4.0)))
+    with pytest.raises(ValueError, match=message):
+        dispersion_score(d, **kwargs)
+
+
+def test_matrix_errors():
+    with pytest.raises(ValueError, match="expected a zero diagonal"):
+        dispersion_score(np.ones((3, 3)), 2)
+    with pytest.raises(ValueError, match="expected a square"):
+        dispersion_score(np.ones((3, 4)), 2)
+    with pytest.raises(ValueError, match="finite, non-negative"):
+        dispersion_score(-np.ones((3, 4)), 2, cross=True)
+    with pytest.raises(ValueError, match="non-empty"):
+        dispersion_score(np.ones((0, 4)), 2, cross=True)
+
+
+def _cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "svrlens", "tendency", "--quiet", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_cli_dispersion_with_json(tmp_path, rng):
+    points = np.concatenate([rng.normal(0, 0.1, (20, 2)), rng.normal(5, 0.1, (20, 2))])
+    d = euclidean(points)
+    np.save(tmp_path / "d.npy", d)
+    result = _cli(
+        tmp_path / "d.npy", "--method", "dispersion", "--k", "2", "5", "--json", tmp_path / "o.json"
+    )
+    assert result.returncode == 0, result.stderr
+    payload = json.loads((tmp_path / "o.json").read_text())
+    assert payload["score"] == pytest.approx(dispersion_score(d, 2).score) and payload["k"] == 2
+    assert [entry["k"] for entry in payload["sweep"]] == [2, 5] and payload["method"] == "dispersion"
+    assert "K=2" in result.stdout and "DS" in result.stdout
+    for args, message in (
+        (["--method", "dispersion", "--k", "40"], "svrlens: error: --k: expected 1 ≤ K < N = 40, found 40"),
+        (["--k", "2"], "svrlens: error: --k: only with --method dispersion"),
+        (["--method", "dispersion", "--labels", tmp_path / "d.npy"], "svrlens: error: --labels: not with"),
+    ):
+        bad = _cli(tmp_path / "d.npy", *args)
+        assert bad.returncode == 2 and bad.stderr.strip().startswith(message), bad.stderr
+        assert len(bad.stderr.strip().splitlines()) == 1
