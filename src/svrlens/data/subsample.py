@@ -36,6 +36,13 @@ FAMILY_BASE = {
 }
 # The successor's widest image spread (its cltsize35 files: t from 0 to 0.438 and 0.539 to 0.997).
 DISPERSION_SPREAD = 0.45
+# Sets per family where it is not N_SETS: the successor's arms have 8 levels (S1I1…S1I8, S1I8…S8I8).
+FAMILY_SETS = {"dispersion-image": 8, "dispersion-shape": 8}
+
+
+def n_sets(family: str) -> int:
+    """How many sets ``family.1`` … ``family.n`` the family has (7, or 8 for the ``dispersion-*`` arms)."""
+    return FAMILY_SETS.get(family, N_SETS)
 
 
 def _design(family: str):
@@ -53,18 +60,18 @@ def _design(family: str):
     if family == "2.2":
         return np.eye(3), 10, np.linspace(0.0, 2 / 3, N_SETS), True
     if family == "dispersion-image":
-        return np.array([[1.0, 0.0], [0.0, 1.0]]), 10, np.linspace(0.0, DISPERSION_SPREAD, N_SETS), False
+        return np.eye(2), 10, np.linspace(0.0, DISPERSION_SPREAD, n_sets(family)), False
     if family == "dispersion-shape":
-        return np.array([[1.0, 0.0], [0.0, 1.0]]), 10, np.full(N_SETS, DISPERSION_SPREAD), False
+        return np.eye(2), 10, np.full(n_sets(family), DISPERSION_SPREAD), False
     raise ValueError(f"family: expected one of {sorted(FAMILY_BASE)}, found {family!r}")
 
 
 def shape_spreads(family: str):
-    """(7,) shape spreads of the successor's two-arm design, or None (shapes are the images' own)."""
+    """(8,) shape spreads of the successor's two-arm design, or None (shapes are the images' own)."""
     if family == "dispersion-image":
-        return np.zeros(N_SETS)
+        return np.zeros(n_sets(family))
     if family == "dispersion-shape":
-        return np.linspace(0.0, DISPERSION_SPREAD, N_SETS)
+        return np.linspace(0.0, DISPERSION_SPREAD, n_sets(family))
     return None
 
 
@@ -105,8 +112,8 @@ def draw_indices(morph: np.ndarray, train: np.ndarray, family: str, n: int):
     Each target takes the nearest not-yet-taken training shape (Euclidean in weight space).
     """
     centres, per_cluster, spreads, _ = _design(family)
-    if not 1 <= n <= N_SETS:
-        raise ValueError(f"set number: expected 1…{N_SETS}, found {n}")
+    if not 1 <= n <= n_sets(family):
+        raise ValueError(f"set number: expected 1…{n_sets(family)}, found {n}")
     if per_cluster * len(centres) > len(train):
         raise ValueError(
             f"base training split: expected ≥ {per_cluster * len(centres)} shapes, found {len(train)}"
@@ -215,7 +222,7 @@ def write_set(base: Dataset, family: str, n: int, path, *, overwrite: bool = Fal
 def write_family(
     base: Dataset, family: str, out_dir, *, overwrite: bool = False, figure: bool = True
 ) -> list:
-    """Write the seven sets ``out_dir/<family>.1`` … ``<family>.7`` and, with ``figure``,
+    """Write the sets ``out_dir/<family>.1`` … ``<family>.n`` (n = :func:`n_sets`) and, with ``figure``,
     ``out_dir/coverage-<family>.png`` (+ .svg) in the manner of fig. 3; returns the set paths."""
     from pathlib import Path
 
@@ -229,7 +236,7 @@ def write_family(
             f"family {family}: expected a {expected} base dataset, found generator {generator!r}"
         )
     paths = []
-    for n in range(1, N_SETS + 1):
+    for n in range(1, n_sets(family) + 1):
         path = write_set(base, family, n, Path(out_dir) / f"{family}.{n}", overwrite=overwrite)
         paths.append(path)
     if figure:
