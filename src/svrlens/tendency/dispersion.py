@@ -7,16 +7,11 @@ on ShapeNet). DS is in the units of D (a Chamfer distance, an image ℓ1), so it
 measured with the same distance only; higher DS of the outputs reads as more reconstruction.
 
 The medoids minimise the inertia: exactly, by enumeration, when the problem is small
-(C(M, K)·N·K ≤ 5·10⁷ distance reads: K = 2 up to N = 368, K ≤ 10 at N = 20), otherwise by
-FasterPAM (Schubert & Rousseeuw 2021: eager swaps to a swap-local optimum, :mod:`._kmedoids`)
-from k-medoids++ seeds, best of ``n_init`` seeded starts. Swap-local optima are not always
-global on small random matrices (measured in :mod:`._kmedoids`), which is why small problems are
-enumerated; FasterPAM gives the ``kmedoids`` package's medoids from the same start (tests).
-
-With ``cross=True`` the matrix is (N samples, M candidates) and the medoids are drawn from the
-candidates. svrlens uses it to measure predictions as outputs against the test truths as
-references (an excess over the sampling floor, :mod:`svrlens.evaluation.references`), so that
-the sampling of a cloud does not count as dispersion.
+(C(N, K)·N·K ≤ 5·10⁷ distance reads: K = 2 up to N = 368, K ≤ 10 at N = 20), otherwise by
+FasterPAM (Schubert & Rousseeuw 2021: eager swaps to a swap-local optimum; the ``kmedoids``
+package's ``fasterpam``, single-threaded so that a seed gives one answer) from k-medoids++
+seeds, best of ``n_init`` seeded starts. Swap-local optima are not always global on small
+random matrices (measured in :mod:`._kmedoids`), which is why small problems are enumerated.
 """
 
 from __future__ import annotations
@@ -34,20 +29,17 @@ DEFAULT_KS = (2, 5, 10, 20, 50)
 METHODS = ("auto", "exact", "fasterpam")
 
 
-def check_matrix(distances, *, cross: bool = False, name: str = "distances") -> np.ndarray:
-    """A distance matrix as a numpy array read in place where it can be.
-
-    ``cross=False``: a distance matrix among the samples, validated by
-    :func:`svrlens.tendency._checks.check_distances` (square, symmetric, zero diagonal).
-    ``cross=True``: a cross-distance matrix, N samples × M candidates (any shape, square
-    included), finite and non-negative. float32 and float64 arrays are not copied; torch
-    tensors come to the host; other dtypes become float64.
+def check_matrix(distances, *, name: str = "distances") -> np.ndarray:
+    """A distance matrix (N, N) among the samples as a numpy array, read in place where it can be,
+    validated by :func:`svrlens.tendency._checks.check_distances` (square, symmetric, zero
+    diagonal, finite, non-negative). float32 and float64 arrays are not copied; torch tensors come
+    to the host; other dtypes become float64.
 
     Raises
     ------
     ValueError
-        Not 2-D, empty, not real, NaN/inf, negative, or (not cross) not square, asymmetric or
-        with a non-zero diagonal.
+        Not 2-D, empty, not real, NaN/inf, negative, not square, asymmetric or with a non-zero
+        diagonal.
     """
     if isinstance(distances, torch.Tensor):
         distances = distances.detach().cpu().numpy()
@@ -56,31 +48,24 @@ def check_matrix(distances, *, cross: bool = False, name: str = "distances") -> 
             f"{name}: expected a numpy.ndarray or torch.Tensor, found {type(distances).__name__}"
         )
     if distances.ndim != 2 or 0 in distances.shape:
-        raise ValueError(f"{name}: expected a non-empty (N, M) matrix, found shape {distances.shape}")
-    if not cross:
-        check_distances(distances, name=name)
-    elif not np.issubdtype(distances.dtype, np.number) or np.iscomplexobj(distances):
-        raise ValueError(f"{name}: expected real numbers, found dtype {distances.dtype}")
-    elif not np.isfinite(distances).all() or (distances < 0).any():
-        raise ValueError(f"{name}: expected finite, non-negative distances")
+        raise ValueError(f"{name}: expected a non-empty (N, N) matrix, found shape {distances.shape}")
+    check_distances(distances, name=name)
     if distances.dtype not in (np.float32, np.float64):
         distances = distances.astype(np.float64)
     return distances
 
 
 class KMedoids:
-    """k-medoids on a precomputed distance matrix: k-medoids++ seeds, FasterPAM swaps.
+    """k-medoids on a precomputed (N, N) distance matrix: k-medoids++ seeds, FasterPAM swaps
+    (the ``kmedoids`` package), or the optimal medoids by enumeration on small problems.
 
     Parameters
     ----------
     n_clusters : int, default=2
-        K; 1 ≤ K < M candidates (K = 1 is the single best medoid, found exactly).
-    cross : bool, default=False
-        False: ``fit`` takes an (N, N) distance matrix among the samples. True: an (N, M)
-        cross-distance matrix, samples × candidates, and the medoids are candidates.
+        K; 1 ≤ K < N (K = 1 is the single best medoid, found exactly).
     method : {"auto", "exact", "fasterpam"}, default="auto"
-        "exact" enumerates every K-subset of the candidates (the optimal inertia); "fasterpam"
-        swaps from k-medoids++ seeds (a swap-local optimum); "auto" is exact when C(M, K)·N·K
+        "exact" enumerates every K-subset of the samples (the optimal inertia); "fasterpam"
+        swaps from k-medoids++ seeds (a swap-local optimum); "auto" is exact when C(N, K)·N·K
         ≤ 5·10⁷ distance reads, else FasterPAM.
     n_init : int, default=1
         Seeded FasterPAM starts; the lowest inertia is kept.
@@ -92,7 +77,7 @@ class KMedoids:
     Attributes
     ----------
     medoid_indices_ : ndarray of shape (K,), int64
-        Candidate (column) indices of the medoids.
+        Sample indices of the medoids.
     labels_ : ndarray of shape (N,), int64
         Medoid slot 0 … K−1 nearest to each sample.
     distances_ : ndarray of shape (N,), float64
@@ -109,21 +94,19 @@ class KMedoids:
         self,
         n_clusters: int = 2,
         *,
-        cross: bool = False,
         method: str = "auto",
         n_init: int = 1,
         max_iter: int = 100,
         random_state: int = 0,
     ):
         self.n_clusters = n_clusters
-        self.cross = cross
         self.method = method
         self.n_init = n_init
         self.max_iter = max_iter
         self.random_state = random_state
 
     def fit(self, distances, *, check: bool = True) -> "KMedoids":
-        """Cluster the samples (rows) of ``distances`` (N, M); see :func:`check_matrix`
+        """Cluster the samples of ``distances`` (N, N); see :func:`check_matrix`
         (``check=False`` skips the validation, for a caller that made it already).
 
         Raises
@@ -131,22 +114,24 @@ class KMedoids:
         ValueError
             An invalid matrix, or K, n_init, max_iter out of range.
         """
-        d = check_matrix(distances, cross=self.cross) if check else distances
-        n, m = d.shape
+        import kmedoids
+
+        d = check_matrix(distances) if check else distances
+        n = d.shape[0]
         k = self.n_clusters
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k < max(m, 2):
-            raise ValueError(f"n_clusters: expected an integer 1 ≤ K < {m} (the candidates), found {k!r}")
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k < max(n, 2):
+            raise ValueError(f"n_clusters: expected an integer 1 ≤ K < {n} (the samples), found {k!r}")
         for name, value in (("n_init", self.n_init), ("max_iter", self.max_iter)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name}: expected an integer ≥ 1, found {value!r}")
         if self.method not in METHODS:
             raise ValueError(f"method: expected one of {METHODS}, found {self.method!r}")
-        if k == 1:  # exact: the candidate with the smallest column sum
-            best = int(np.argmin(_kmedoids.column_sums(d)))
+        if k == 1:  # exact: the sample with the smallest column sum
+            best = int(np.argmin(d.sum(0, dtype=np.float64)))
             self._keep(np.array([best]), (np.zeros(n, np.int64), d[:, best]), 0, 0, "exact")
             return self
         exact = self.method == "exact" or (
-            self.method == "auto" and _kmedoids.exact_cost(n, m, int(k)) <= _kmedoids.EXACT_BUDGET
+            self.method == "auto" and _kmedoids.exact_cost(n, n, int(k)) <= _kmedoids.EXACT_BUDGET
         )
         if exact:
             _, medoids = _kmedoids.exhaustive(d, int(k))
@@ -155,15 +140,15 @@ class KMedoids:
         best_loss = np.inf
         for start in range(int(self.n_init)):
             rng = np.random.default_rng([int(self.random_state), start])
-            medoids = _kmedoids.kmedoids_plusplus(d, int(k), rng, not self.cross)
-            near, second = np.empty(n, np.int64), np.empty(n, np.int64)
-            near_d, second_d = np.empty(n), np.empty(n)
-            loss, passes, swaps = _kmedoids.fasterpam(
-                d, medoids, not self.cross, int(self.max_iter), near, near_d, second, second_d
-            )
+            seeds = _kmedoids.kmedoids_plusplus(d, int(k), rng)
+            # random_state=None, n_cpu=1: the swaps visit the samples in index order, one thread.
+            found = kmedoids.fasterpam(d, seeds, max_iter=int(self.max_iter), random_state=None, n_cpu=1)
+            medoids = np.asarray(found.medoids, np.int64)
+            nearest = _nearest(d, medoids)
+            loss = nearest[1].sum()
             if loss < best_loss:
                 best_loss = loss
-                self._keep(medoids, (near, near_d), passes, swaps, "fasterpam")
+                self._keep(medoids, nearest, found.n_iter, found.n_swap, "fasterpam")
         return self
 
     def _keep(self, medoids, nearest, passes, swaps, method) -> None:
@@ -196,9 +181,9 @@ class DispersionResult:
         so it is conditional on the medoids).
     confidence : float
     medoids : ndarray of shape (K,), int64
-        Candidate indices of the medoids.
+        Sample indices of the medoids.
     labels : ndarray of shape (N,), int64
-    n_samples, n_candidates : int
+    n_samples : int
     n_iter, n_swaps : int
     solver : str
         "exact" (the optimal inertia) or "fasterpam".
@@ -213,7 +198,6 @@ class DispersionResult:
     medoids: np.ndarray
     labels: np.ndarray
     n_samples: int
-    n_candidates: int
     n_iter: int
     n_swaps: int
     solver: str
@@ -232,7 +216,6 @@ def dispersion_score(
     distances,
     k: int = 2,
     *,
-    cross: bool = False,
     solver: str = "auto",
     n_init: int = 1,
     random_state: int = 0,
@@ -240,16 +223,15 @@ def dispersion_score(
     confidence: float = 0.95,
     check: bool = True,
 ) -> DispersionResult:
-    """The dispersion score of ``distances`` (N, M) at K = ``k`` (see the module docstring).
+    """The dispersion score of ``distances`` (N, N) at K = ``k`` (see the module docstring).
 
     Parameters
     ----------
-    distances : ndarray or Tensor of shape (N, N), or (N, M) with ``cross``
-        A distance matrix among the samples (symmetric, zero diagonal; medoids among them), or
-        with ``cross=True`` samples × candidate medoids (finite, non-negative).
+    distances : ndarray or Tensor of shape (N, N)
+        A distance matrix among the samples (symmetric, zero diagonal, any units; float32 or
+        float64 read in place); the medoids are samples.
     k : int, default=2
-        1 ≤ k < M.
-    cross : bool, default=False
+        1 ≤ k < N.
     solver : {"auto", "exact", "fasterpam"}, default="auto"
         See :class:`KMedoids` ``method``: exact on small problems, FasterPAM beyond.
     n_init : int, default=1
@@ -281,8 +263,8 @@ def dispersion_score(
         raise ValueError(
             f"confidence and n_bootstrap: expected (0, 1) and ≥ 1, found {confidence} and {n_bootstrap}"
         )
-    d = check_matrix(distances, cross=cross) if check else distances
-    model = KMedoids(k, cross=cross, method=solver, n_init=n_init, random_state=random_state)
+    d = check_matrix(distances) if check else distances
+    model = KMedoids(k, method=solver, n_init=n_init, random_state=random_state)
     model.fit(d, check=False)
     interval = bootstrap_interval(
         model.distances_, n_bootstrap=int(n_bootstrap), confidence=confidence, random_state=random_state
@@ -295,20 +277,19 @@ def dispersion_score(
         model.medoid_indices_,
         model.labels_,
         int(model.labels_.shape[0]),
-        int(d.shape[1]),
         model.n_iter_,
         model.n_swaps_,
         model.method_,
     )
 
 
-def usable_ks(ks, n_candidates: int) -> list[int]:
-    """The Ks of a sweep that a matrix with ``n_candidates`` columns allows (1 ≤ K < M), in order."""
-    return [int(k) for k in ks if 1 <= int(k) < n_candidates]
+def usable_ks(ks, n_samples: int) -> list[int]:
+    """The Ks of a sweep that a matrix of ``n_samples`` allows (1 ≤ K < N), in order."""
+    return [int(k) for k in ks if 1 <= int(k) < n_samples]
 
 
-def dispersion_sweep(distances, ks=DEFAULT_KS, *, cross: bool = False, **kwargs) -> list[DispersionResult]:
-    """:func:`dispersion_score` at every K of ``ks`` that the matrix allows (1 ≤ K < M; the others
-    are left out). Keyword arguments as for :func:`dispersion_score`."""
-    d = check_matrix(distances, cross=cross)
-    return [dispersion_score(d, k, cross=cross, check=False, **kwargs) for k in usable_ks(ks, d.shape[1])]
+def dispersion_sweep(distances, ks=DEFAULT_KS, **kwargs) -> list[DispersionResult]:
+    """:func:`dispersion_score` of an (N, N) matrix at every K of ``ks`` that it allows (1 ≤ K < N;
+    the others are left out), in order. Keyword arguments as for :func:`dispersion_score`."""
+    d = check_matrix(distances)
+    return [dispersion_score(d, k, check=False, **kwargs) for k in usable_ks(ks, d.shape[0])]
