@@ -61,7 +61,7 @@ def main():
         for k in KS:
             t_ds, ds = timed(lambda: dispersion_score(distances, k))
             print(
-                f"{n:6d} {f'DS K={k} ({ds.solver})':>24s} {t_ds:8.2f}s {t_ds / t_ap:11.2f}x {ds.score:10.4f}"
+                f"{n:6d} {f'DS K={k} ({ds.solver})':>24s} {t_ds:8.2f}s {t_ds / t_ap:11.3g}x {ds.score:10.4f}"
             )
     print(f"{load()} (after)")
 
