@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from svrlens._machine import cpu_model
-from svrlens.data import Dataset, SynthConfig, generate, load_dataset, subsample
+from svrlens.data import SynthConfig, generate, load_dataset, subsampled_dataset
 from svrlens.evaluation import EvaluationConfig, diagnose
 from svrlens.evaluation.calibration import calibrate, idealised_predictors
 from svrlens.evaluation.references import default_chamfer
@@ -74,21 +74,6 @@ def cached_chamfer(root: Path):
     return chamfer_matrix
 
 
-def as_dataset(base: Dataset, family: str, n: int) -> Dataset:
-    arrays, splits, record = subsample(base, family, n)
-    manifest = {"generator": f"svrlens.data.subsample/{family}", "parameters": record}
-    return Dataset(
-        arrays["images"],
-        arrays["points"],
-        arrays["morph"],
-        arrays["labels"],
-        splits,
-        manifest,
-        None,
-        arrays["dense"],
-    )
-
-
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -124,7 +109,7 @@ def main():
     for family in ("1.1", "1.2"):
         for n in sets:
             name = f"{family}.{n}"
-            data = as_dataset(base, family, n)
+            data = subsampled_dataset(base, family, n)
             if (name, "case", 0) not in done:  # the Case, with the full null reference (20 sets)
                 predictions = idealised_predictors(data, chamfer_matrix=chamfer)["exact reconstructor"][
                     "points"

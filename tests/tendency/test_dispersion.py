@@ -3,14 +3,13 @@ reference), the ``kmedoids`` package's FasterPAM on larger ones, known answers, 
 
 import itertools
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
 
 from svrlens.tendency import DEFAULT_KS, KMedoids, _kmedoids, dispersion_score, dispersion_sweep
+from tendency.test_tendency import run_cli  # tests/ is on sys.path (rootdir conftest)
 
 
 def brute_force(d: np.ndarray, k: int) -> float:
@@ -136,20 +135,11 @@ def test_matrix_errors():
         dispersion_score(np.ones((0, 0)), 2)
 
 
-def _cli(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "svrlens", "tendency", "--quiet", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def test_cli_dispersion_with_json(tmp_path, rng):
     points = np.concatenate([rng.normal(0, 0.1, (20, 2)), rng.normal(5, 0.1, (20, 2))])
     d = euclidean(points)
     np.save(tmp_path / "d.npy", d)
-    result = _cli(
+    result = run_cli(
         tmp_path / "d.npy", "--method", "dispersion", "--k", "2", "5", "--json", tmp_path / "o.json"
     )
     assert result.returncode == 0, result.stderr
@@ -162,6 +152,6 @@ def test_cli_dispersion_with_json(tmp_path, rng):
         (["--k", "2"], "svrlens: error: --k: only with --method dispersion"),
         (["--method", "dispersion", "--labels", tmp_path / "d.npy"], "svrlens: error: --labels: not with"),
     ):
-        bad = _cli(tmp_path / "d.npy", *args)
+        bad = run_cli(tmp_path / "d.npy", *args)
         assert bad.returncode == 2 and bad.stderr.strip().startswith(message), bad.stderr
         assert len(bad.stderr.strip().splitlines()) == 1

@@ -201,6 +201,23 @@ def subsample(base: Dataset, family: str, n: int):
     return arrays, splits, record
 
 
+def subsampled_dataset(base: Dataset, family: str, n: int) -> Dataset:
+    """Set ``family.n`` of ``base`` as an in-memory :class:`Dataset` (no path), with the manifest
+    :func:`write_set` would write (generator and the set's record)."""
+    arrays, splits, record = subsample(base, family, n)
+    manifest = {"generator": f"svrlens.data.subsample/{family}", "parameters": record}
+    return Dataset(
+        arrays["images"],
+        arrays["points"],
+        arrays["morph"],
+        arrays["labels"],
+        splits,
+        manifest,
+        None,
+        arrays["dense"],
+    )
+
+
 def write_set(base: Dataset, family: str, n: int, path, *, overwrite: bool = False):
     """Write set ``family.n`` of ``base`` as a dataset directory at ``path``; returns the path."""
     arrays, splits, record = subsample(base, family, n)
