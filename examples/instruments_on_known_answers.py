@@ -1,7 +1,7 @@
 """Every instrument on idealised predictors whose answer is known, across the sets 1.1.n and 1.2.n.
 
     python examples/instruments_on_known_answers.py --out instruments       # base #1 at 64 px
-    python examples/instruments_on_known_answers.py --out tiny --quick      # a smoke run (seconds)
+    python examples/instruments_on_known_answers.py --out tiny --quick      # a smoke run (minutes)
 
 For each set it runs :func:`svrlens.evaluation.calibration.calibrate` on a few idealised
 predictors (recognisers: Definition 1; reconstructors: Definition 2; a collapse) and records what
