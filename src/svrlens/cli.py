@@ -36,6 +36,10 @@ def _cmd_tendency(args) -> int:
     from svrlens.tendency.inputs import distances_from_path
 
     distances, kind = distances_from_path(args.input, progress=not args.quiet)
+    if args.method == "dispersion":
+        return _dispersion(args, distances, kind)
+    if args.k is not None:
+        raise InputError("--k: only with --method dispersion")
     labels = None
     if args.labels is not None:
         labels = load_npy(args.labels)
@@ -60,6 +64,42 @@ def _cmd_tendency(args) -> int:
             "input": str(Path(args.input)),
             "input_kind": kind,
             "n_samples": int(distances.shape[0]),
+        }
+        write_json(args.json, payload)
+        print(f"wrote        {args.json}")
+    return 0
+
+
+def _dispersion(args, distances, kind: str) -> int:
+    """``svrlens tendency --method dispersion``: DS at each --k; "score" in the JSON is DS at the first."""
+    from pathlib import Path
+
+    from svrlens.io import write_json
+    from svrlens.tendency import dispersion_score
+
+    if args.labels is not None:
+        raise InputError("--labels: not with --method dispersion (k-medoids finds its own clusters)")
+    n = distances.shape[0]
+    ks = args.k or [2]
+    bad = [k for k in ks if not 1 <= k < n]
+    if bad:
+        raise InputError(f"--k: expected 1 ≤ K < N = {n}, found {bad[0]}")
+    results = [dispersion_score(distances, k, random_state=args.seed, check=k == ks[0]) for k in ks]
+    print(f"input        {args.input} ({kind}, N={n})")
+    print("method       dispersion score (k-medoids inertia per sample, k-medoids++ seeded)")
+    for r in results:
+        low, high = r.interval
+        print(
+            f"K={r.k:<10d} DS {r.score:.6g}  [{low:.6g}, {high:.6g}] {r.confidence:.0%} bootstrap "
+            f"interval ({r.solver})"
+        )
+    if args.json:
+        first = results[0].to_dict()
+        payload = first | {
+            "sweep": [r.to_dict(labels=False) for r in results],
+            "input": str(Path(args.input)),
+            "input_kind": kind,
+            "n_samples": int(n),
         }
         write_json(args.json, payload)
         print(f"wrote        {args.json}")
@@ -373,7 +413,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_cmd_demo)
 
     tendency = commands.add_parser(
-        "tendency", help="clustering tendency (mean silhouette) of a distance matrix, clouds or images"
+        "tendency",
+        help="clustering tendency (mean silhouette) or dispersion score of a distance matrix, clouds, images",
     )
     tendency.add_argument(
         "input",
@@ -387,9 +428,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tendency.add_argument(
         "--method",
-        choices=["adaptive-ap", "ap", "labels"],
+        choices=["adaptive-ap", "ap", "labels", "dispersion"],
         default="adaptive-ap",
-        help="how clusters are found (default: adaptive-ap)",
+        help="how clusters are found (default: adaptive-ap); dispersion: the k-medoids dispersion score",
+    )
+    tendency.add_argument(
+        "--k",
+        type=int,
+        nargs="+",
+        help="with --method dispersion: K of the k-medoids (default: 2); several give a sweep",
     )
     tendency.add_argument("--json", help="write the full result (labels, scan, interval) to this JSON file")
     tendency.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")

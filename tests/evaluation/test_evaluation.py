@@ -138,6 +138,13 @@ def test_verdict_recognition_on_memorised_predictions(base):
         1.0
     )
     assert result["model"]["excess"] == pytest.approx(result["oracle_nn"]["excess"], rel=0.05)
+    # The copying test sees copies: every prediction is a training cloud (excess 0 to it), no truth is.
+    copying = result["copying"]
+    assert copying["statistic"] < -3 and copying["p_value"] < 1e-3 and copying["global"]["z_u"] < -3
+    # Two copies gather on two shapes: DS of the predictions at K = 2 is 0 (wherever it is defined).
+    ratio = result["dispersion"]["ratio"][0]
+    assert ratio["k"] == 2 and (ratio["value"] == 0.0 or not ratio["defined"])
+    assert result["dispersion"]["predictions"]["sweep"][0]["score"] == 0.0
     json.dumps(result)
 
 
@@ -156,6 +163,14 @@ def test_verdict_reconstruction_on_perfect_predictions(base):
     assert result["memorisation"]["undefined"] > 0
     assert result["model"]["excess"] == pytest.approx(0.0, abs=1e-9)
     assert result["model"]["chamfer"] == pytest.approx(result["sampling_floor"], rel=0.1)
+    # The truths' own clouds are exactly as far from the training shapes as the truths: Z_U = 0, and
+    # they land on their own truths: the dispersion ratio is 1 at every K where it is defined.
+    assert result["copying"]["statistic"] == 0.0 and result["copying"]["global"]["z_u"] == 0.0
+    for ratio in result["dispersion"]["ratio"]:
+        assert ratio["value"] == 1.0 if ratio["defined"] else ratio["value"] is None
+    assert "dispersion score" in " ".join(result["evidence"]) and "copying test" in " ".join(
+        result["evidence"]
+    )
 
 
 def test_load_predictions_errors(tmp_path):

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from svrlens.data import Dataset, SynthConfig, export_meshes, generate, subsample
+from svrlens.data import Dataset, SynthConfig, export_meshes, generate, subsampled_dataset
 from svrlens.evaluation import EvaluationConfig, diagnose, within_cluster_gain
 from svrlens.evaluation.calibration import calibrate
 from svrlens.evaluation.references import centre, default_chamfer, make_references, shape_distances
@@ -25,18 +25,7 @@ def _set(family: str, n: int, n_shapes: int, seed: int = 1) -> Dataset:
         family=base_family, n_shapes=n_shapes, image_size=32, n_points=256, dense_points=1024, seed=seed
     )
     base = generate(config, progress=False)
-    arrays, splits, record = subsample(base, family, n)
-    manifest = {"generator": f"svrlens.data.subsample/{family}", "parameters": record}
-    return Dataset(
-        arrays["images"],
-        arrays["points"],
-        arrays["morph"],
-        arrays["labels"],
-        splits,
-        manifest,
-        None,
-        arrays["dense"],
-    )
+    return subsampled_dataset(base, family, n)
 
 
 @pytest.fixture(scope="module")

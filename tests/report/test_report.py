@@ -210,3 +210,41 @@ def test_cli_spec_with_unknown_key_exits_2(tmp_path):
         and len(done.stderr.strip().splitlines()) == 1
     )
     assert not (tmp_path / "svrlens-results").exists()  # validated before anything was written
+
+
+def test_instruments_side_by_side_in_results_and_report(sweep_dir):
+    """Every set carries the dispersion score (a K sweep, per role, and the ratio) and the copying
+    test beside the tendencies and the verdict statistic; the report tabulates and plots them."""
+    from svrlens.experiments.results import format_results
+
+    results = json.loads((sweep_dir / "results.json").read_text())
+    html = build_report(sweep_dir).read_text()
+    assert "Instruments side by side" in html and "DS ratio K=2" in html and "C_T (p)" in html
+    for name, entry in results["datasets"].items():
+        ds, copying = entry["dispersion"], entry["copying"]
+        assert ds["ks"][0] == ds["headline_k"] == 2
+        for role in ("images", "shapes", "predictions", "test_truths"):
+            assert ds[role]["2"]["score"] >= 0  # K = 2 fits every set (≥ 3 samples)
+        ratio = ds["ratio"]["2"]
+        assert ratio is None or ratio["score"] >= 0
+        assert copying is not None and np.isfinite(copying["score"]) and len(copying["p_values"]) == 1
+        assert f"{copying['score']:+.2f}" in html
+    assert (sweep_dir / "figures" / "fig-instruments.png").is_file()
+    table = format_results(results)
+    assert "DS ratio" in table.splitlines()[0] and "C_T" in table.splitlines()[0]
+
+
+def test_instruments_figure_takes_every_family(sweep_dir, tmp_path):
+    """One row per family with ≥ 2 sets (here 1.2 and a copy of it standing for 1.1)."""
+    import matplotlib.image
+
+    from svrlens.report import figures
+
+    datasets = json.loads((sweep_dir / "results.json").read_text())["datasets"]
+    both = dict(datasets) | {
+        name.replace("1.2.", "1.1."): entry | {"family": "1.1"} for name, entry in datasets.items()
+    }
+    one = matplotlib.image.imread(figures.instruments(datasets, tmp_path / "one"))
+    two = matplotlib.image.imread(figures.instruments(both, tmp_path / "two"))
+    assert two.shape[0] > 1.5 * one.shape[0] and two.shape[1] == one.shape[1]  # a second row
+    assert figures.instruments({"x": datasets["1.2.1"] | {"family": None}}, tmp_path / "none") is None

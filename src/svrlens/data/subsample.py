@@ -31,7 +31,18 @@ FAMILY_BASE = {
     "1.2": "cube-sphere",
     "2.1": "cube-pyramid-sphere",
     "2.2": "cube-pyramid-sphere",
+    "dispersion-image": "cube-sphere",
+    "dispersion-shape": "cube-sphere",
 }
+# The successor's widest image spread (its cltsize35 files: t from 0 to 0.438 and 0.539 to 0.997).
+DISPERSION_SPREAD = 0.45
+# Sets per family where it is not N_SETS: the successor's arms have 8 levels (S1I1…S1I8, S1I8…S8I8).
+FAMILY_SETS = {"dispersion-image": 8, "dispersion-shape": 8}
+
+
+def n_sets(family: str) -> int:
+    """How many sets ``family.1`` … ``family.n`` the family has (7, or 8 for the ``dispersion-*`` arms)."""
+    return FAMILY_SETS.get(family, N_SETS)
 
 
 def _design(family: str):
@@ -48,7 +59,31 @@ def _design(family: str):
         return centres, 20, np.linspace(0.0, 0.3, N_SETS), False
     if family == "2.2":
         return np.eye(3), 10, np.linspace(0.0, 2 / 3, N_SETS), True
+    if family == "dispersion-image":
+        return np.eye(2), 10, np.linspace(0.0, DISPERSION_SPREAD, n_sets(family)), False
+    if family == "dispersion-shape":
+        return np.eye(2), 10, np.full(n_sets(family), DISPERSION_SPREAD), False
     raise ValueError(f"family: expected one of {sorted(FAMILY_BASE)}, found {family!r}")
+
+
+def shape_spreads(family: str):
+    """(8,) shape spreads of the successor's two-arm design, or None (shapes are the images' own)."""
+    if family == "dispersion-image":
+        return np.zeros(n_sets(family))
+    if family == "dispersion-shape":
+        return np.linspace(0.0, DISPERSION_SPREAD, n_sets(family))
+    return None
+
+
+def paired_shapes(morph: np.ndarray, train: np.ndarray, images: np.ndarray, cluster: np.ndarray, family, n):
+    """Base indices of the shapes paired with the training images of ``family.n`` (the successor's
+    design): the training shape nearest (weight space, with replacement) to ``c + (w_k − c)·s/w``."""
+    centres, _, spreads, _ = _design(family)
+    shape_spread, image_spread = shape_spreads(family)[n - 1], spreads[n - 1]
+    factor = shape_spread / image_spread if image_spread > 0 else 0.0
+    targets = centres[cluster] + (morph[images] - centres[cluster]) * factor  # (N, K)
+    distance = np.linalg.norm(morph[train][None, :, :] - targets[:, None, :], axis=2)  # (N, T)
+    return train[distance.argmin(1)]
 
 
 def _targets(centre: np.ndarray, spread: float, count: int) -> np.ndarray:
@@ -77,8 +112,8 @@ def draw_indices(morph: np.ndarray, train: np.ndarray, family: str, n: int):
     Each target takes the nearest not-yet-taken training shape (Euclidean in weight space).
     """
     centres, per_cluster, spreads, _ = _design(family)
-    if not 1 <= n <= N_SETS:
-        raise ValueError(f"set number: expected 1…{N_SETS}, found {n}")
+    if not 1 <= n <= n_sets(family):
+        raise ValueError(f"set number: expected 1…{n_sets(family)}, found {n}")
     if per_cluster * len(centres) > len(train):
         raise ValueError(
             f"base training split: expected ≥ {per_cluster * len(centres)} shapes, found {len(train)}"
@@ -139,10 +174,17 @@ def subsample(base: Dataset, family: str, n: int):
         if dense is not None:
             dense[: len(train)] = np.asarray(base.dense)[np.asarray(ends)[cluster]]
         record["end_shape_indices"] = ends
-    # The morph weights of each training *shape* (for 1.2 / 2.2 the end shape, not the image's).
-    shape_weights = (
-        morph[train] if not end_targets else morph[np.asarray(record["end_shape_indices"])[cluster]]
-    )
+    shape_weights = morph[train]
+    if end_targets:  # the morph weights of each training *shape*: the end shape, not the image's
+        shape_weights = morph[np.asarray(record["end_shape_indices"])[cluster]]
+    if shape_spreads(family) is not None:
+        shapes = paired_shapes(morph, np.asarray(base.splits["train"]), train, cluster, family, n)
+        points[: len(train)] = np.asarray(base.points)[shapes]
+        if dense is not None:
+            dense[: len(train)] = np.asarray(base.dense)[shapes]
+        record["shape_spread"] = float(shape_spreads(family)[n - 1])
+        record["train_shape_indices"] = shapes.tolist()
+        shape_weights = morph[shapes]
     record["train_shape_weights"] = np.asarray(shape_weights, np.float64).round(8).tolist()
     arrays = {
         "images": np.asarray(base.images[order]),
@@ -157,6 +199,23 @@ def subsample(base: Dataset, family: str, n: int):
         "test": len(train) + len(val) + np.arange(len(test)),
     }
     return arrays, splits, record
+
+
+def subsampled_dataset(base: Dataset, family: str, n: int) -> Dataset:
+    """Set ``family.n`` of ``base`` as an in-memory :class:`Dataset` (no path), with the manifest
+    :func:`write_set` would write (generator and the set's record)."""
+    arrays, splits, record = subsample(base, family, n)
+    manifest = {"generator": f"svrlens.data.subsample/{family}", "parameters": record}
+    return Dataset(
+        arrays["images"],
+        arrays["points"],
+        arrays["morph"],
+        arrays["labels"],
+        splits,
+        manifest,
+        None,
+        arrays["dense"],
+    )
 
 
 def write_set(base: Dataset, family: str, n: int, path, *, overwrite: bool = False):
@@ -180,7 +239,7 @@ def write_set(base: Dataset, family: str, n: int, path, *, overwrite: bool = Fal
 def write_family(
     base: Dataset, family: str, out_dir, *, overwrite: bool = False, figure: bool = True
 ) -> list:
-    """Write the seven sets ``out_dir/<family>.1`` … ``<family>.7`` and, with ``figure``,
+    """Write the sets ``out_dir/<family>.1`` … ``<family>.n`` (n = :func:`n_sets`) and, with ``figure``,
     ``out_dir/coverage-<family>.png`` (+ .svg) in the manner of fig. 3; returns the set paths."""
     from pathlib import Path
 
@@ -194,7 +253,7 @@ def write_family(
             f"family {family}: expected a {expected} base dataset, found generator {generator!r}"
         )
     paths = []
-    for n in range(1, N_SETS + 1):
+    for n in range(1, n_sets(family) + 1):
         path = write_set(base, family, n, Path(out_dir) / f"{family}.{n}", overwrite=overwrite)
         paths.append(path)
     if figure:

@@ -78,8 +78,9 @@ def _mesh_sampler(dataset):
     return sample
 
 
-def idealised_predictors(dataset, *, seed: int = 0) -> dict:
-    """Predictions (N_test, P, 3) of every idealised predictor the dataset allows.
+def idealised_predictors(dataset, *, seed: int = 0, chamfer_matrix=None) -> dict:
+    """Predictions (N_test, P, 3) of every idealised predictor the dataset allows
+    (``chamfer_matrix``: as in :func:`svrlens.evaluation.diagnose`).
 
     Returns ``{name: {"kind": "recognition" | "reconstruction" | "collapse" | "interpolator",
     "parameter": float or None, "points": ndarray}}``.
@@ -93,7 +94,7 @@ def idealised_predictors(dataset, *, seed: int = 0) -> dict:
     train, test = dataset.subset("train"), dataset.subset("test")
     train_points, test_points = np.asarray(train.points), np.asarray(test.points)
     train_dense = None if train.dense is None else np.asarray(train.dense)
-    chamfer = default_chamfer()
+    chamfer = chamfer_matrix or default_chamfer()
     centred_train, centred_dense, centred_test = centre(train_points, train_dense, test_points)
     references = make_references(centred_train, centred_dense, chamfer)
     distances = shape_distances(references, chamfer)
@@ -159,13 +160,37 @@ def _fresh_predictors(dataset, train_index, emitted, points: int, rng) -> dict:
     return out
 
 
+def instrument_readings(result: dict) -> dict:
+    """What every instrument reads on one diagnosis: the output tendency (mean silhouette of the
+    predictions, eq. 10), the DS ratio per K (None where undefined), C_T with its p-value, and the
+    Case from the training data."""
+    return {
+        "output_tendency": result["output_tendency"]["score"],
+        "dispersion_ratio": {str(r["k"]): r["value"] for r in result["dispersion"]["ratio"]},
+        "copying": result["copying"]["statistic"],
+        "copying_p": result["copying"]["p_value"],
+        "case": result["case"],
+    }
+
+
 def calibrate(
-    dataset, *, out_dir=None, config: EvaluationConfig | None = None, progress: bool = False
+    dataset,
+    *,
+    out_dir=None,
+    config: EvaluationConfig | None = None,
+    chamfer_matrix=None,
+    only=None,
+    progress: bool = False,
 ) -> dict:
     """Diagnose every idealised predictor of ``dataset`` (a Dataset or a path); returns
     ``{"rows": [...], "dataset": ...}`` with, per predictor, its kind, expected verdict (None for
-    interpolators), verdict, statistic value and interval, global gain and model Chamfer; writes
-    ``calibration.json`` and ``calibration.png`` under ``out_dir`` when given."""
+    interpolators), verdict, statistic value and interval, global gain, model Chamfer, and the
+    field's other instruments beside the verdict (:func:`instrument_readings`); writes
+    ``calibration.json`` and ``calibration.png`` under ``out_dir`` when given.
+
+    ``chamfer_matrix`` is passed to :func:`svrlens.evaluation.diagnose`; ``only`` (names of
+    predictors) restricts the run to those.
+    """
     from tqdm.auto import tqdm
 
     from svrlens.data import Dataset
@@ -181,11 +206,13 @@ def calibrate(
     config = replace(
         config or EvaluationConfig(), null_references=1
     ).validate()  # the calls are not calibrated here
-    predictors = idealised_predictors(data, seed=config.seed)
+    predictors = idealised_predictors(data, seed=config.seed, chamfer_matrix=chamfer_matrix)
+    if only is not None:
+        predictors = {name: p for name, p in predictors.items() if name in set(only)}
     train, test = data.subset("train"), data.subset("test")
     rows = []
     for name, predictor in tqdm(predictors.items(), disable=not progress, desc="calibrate", unit="predictor"):
-        result = diagnose(train, test, predictor["points"], config=config)
+        result = diagnose(train, test, predictor["points"], config=config, chamfer_matrix=chamfer_matrix)
         statistic = result["statistic"]
         rows.append(
             {
@@ -200,6 +227,7 @@ def calibrate(
                 "form": statistic["form"],
                 "chamfer": result["model"]["chamfer"],
                 "excess": result["model"]["excess"],
+                **instrument_readings(result),
             }
         )
     report = {"dataset": str(data.path), "rows": rows, "sampling_floor": None}

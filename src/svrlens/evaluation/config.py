@@ -35,6 +35,9 @@ class EvaluationConfig:
         Uniform reference sets of the "clustered" calls (:func:`svrlens.tendency.null_tendency`).
     seed : int, default=0
         Seeds the bootstraps, the permutations, the references and the clusterings.
+    dispersion_ks : tuple of int, default=(2, 5, 10, 20, 50)
+        The K sweep of the dispersion score (:mod:`svrlens.tendency.dispersion`); the first is the
+        headline K (2: the successor's synthetic study). Ks a set is too small for are left out.
     """
 
     thresholds: tuple = DEFAULT_THRESHOLDS
@@ -43,6 +46,7 @@ class EvaluationConfig:
     confidence: float = 0.95
     null_references: int = 20
     seed: int = 0
+    dispersion_ks: tuple = (2, 5, 10, 20, 50)
 
     def validate(self) -> "EvaluationConfig":
         """Check types and ranges; raises ValueError naming the field (``evaluation.<field>``)."""
@@ -59,6 +63,10 @@ class EvaluationConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"evaluation.{name}: expected an integer ≥ {low}, found {value!r}")
+        ks = tuple(self.dispersion_ks) if isinstance(self.dispersion_ks, (list, tuple)) else None
+        if not ks or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in ks):
+            raise ValueError(f"evaluation.dispersion_ks: expected integers ≥ 1, found {self.dispersion_ks!r}")
+        self.dispersion_ks = ks
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise ValueError(f"evaluation.seed: expected an integer, found {self.seed!r}")
         if not isinstance(self.relative, bool):
@@ -70,7 +78,7 @@ class EvaluationConfig:
         return self
 
     def to_dict(self) -> dict:
-        return asdict(self) | {"thresholds": list(self.thresholds)}
+        return asdict(self) | {"thresholds": list(self.thresholds), "dispersion_ks": list(self.dispersion_ks)}
 
     @classmethod
     def from_dict(cls, data: dict, where: str = "evaluation") -> "EvaluationConfig":

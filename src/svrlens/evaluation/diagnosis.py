@@ -17,7 +17,10 @@ Descriptive evidence beside it, recorded in ``diagnosis.json``:
   of the Oracle-NN, retrieval and clustering baselines, with paired comparisons (:mod:`.compare`);
 - memorisation per test sample: ``m = (d(truth, T) − d(prediction, T)) / d(truth, T)`` with
   d(·, T) the excess to the nearest training shape: 1 when the prediction is a training shape, 0
-  when it is as close to them as the truth is.
+  when it is as close to them as the truth is;
+- the field's other instruments (:mod:`.instruments`): the dispersion score over a K sweep of the
+  training images, training shapes and predictions with the scale-free ratio DS(predictions) /
+  DS(test truths) (``"dispersion"``), and the copying test Z_U / C_T (``"copying"``).
 """
 
 from __future__ import annotations
@@ -28,12 +31,13 @@ import warnings
 import numpy as np
 
 from svrlens import __version__
-from svrlens.geometry import pairwise_l1
 from svrlens.tendency import clustering_tendency, null_tendency, silhouette_score
 
+from . import instruments
 from .baselines import clustering, oracle_nn, retrieval
 from .compare import compare_scores
 from .config import EvaluationConfig
+from .images import image_distances as images_distances
 from .metrics import per_sample_metrics, point_spacing, thresholds_for
 from .references import (
     centre,
@@ -44,6 +48,7 @@ from .references import (
     sampling_summary,
     score_matrix,
     shape_distances,
+    symmetrise,
 )
 from .summary import case_of, evidence_lines
 from .verdict import truth_positions, verdict_sentence, within_cluster_gain
@@ -171,9 +176,11 @@ def _memorisation(truth_to_train: np.ndarray, pred_to_train: np.ndarray, noise: 
 
 def _matrices(train_refs, test_refs, train_points, test_points, predictions, chamfer_matrix) -> dict:
     """Every shape matrix of a diagnosis (the expensive part: O(N·M·P·D))."""
+    truth_to_test = excess_matrix(test_points, test_refs, chamfer_matrix)
     return {
         "train_shapes": shape_distances(train_refs, chamfer_matrix),
-        "test_shapes": shape_distances(test_refs, chamfer_matrix),
+        "test_shapes": symmetrise(truth_to_test),
+        "truth_to_test": truth_to_test,
         "train_to_test": score_matrix(train_points, test_refs, chamfer_matrix),
         "truth_to_train": excess_matrix(test_points, train_refs, chamfer_matrix),
         "pred_to_train": excess_matrix(predictions, train_refs, chamfer_matrix),
@@ -212,6 +219,7 @@ def diagnose(
     figures_dir=None,
     chamfer_matrix=None,
     save_matrices: bool = False,
+    image_features=None,
     progress: bool = False,
 ) -> dict:
     """Diagnose predictions of a model trained on ``train``, for the samples of ``test``.
@@ -233,14 +241,18 @@ def diagnose(
         when there is one); the Ray executor passes one that splits large matrices into tasks.
     save_matrices : bool, default=False
         With ``figures_dir``, write ``matrices.npz`` beside it (images, shapes, predictions).
+    image_features : torch module or callable, optional
+        Maps uint8 images (B, H, W, 3) to features (B, F); the training images are then compared
+        by feature ℓ1 instead of pixel ℓ1 (:mod:`.images`). Default: pixel ℓ1 (the paper's).
 
     Returns
     -------
     dict, JSON-ready: ``verdict`` ∈ {"recognition", "reconstruction", "mixed", "collapsed"},
     ``statistic`` (``name``, ``value``, ``interval``, ``null_value``, ``reconstruction_value``, …),
     ``sampling_floor`` (Chamfer, eq. 2, of a perfect sample at the evaluation density),
-    ``sampling``, ``case``, ``evidence``, the three tendencies, per-method summaries,
-    ``comparisons``, ``memorisation``, ``per_sample``, ``conventions``, ``provenance``.
+    ``sampling``, ``case``, ``evidence``, the three tendencies, ``dispersion`` and ``copying``
+    (:mod:`.instruments`), per-method summaries, ``comparisons``, ``memorisation``,
+    ``per_sample``, ``conventions``, ``provenance``.
 
     Raises
     ------
@@ -262,8 +274,7 @@ def diagnose(
     train_refs = make_references(train_points, train_dense, chamfer_matrix)
     test_refs = make_references(test_points, test_dense, chamfer_matrix)
     matrices = _matrices(train_refs, test_refs, train_points, test_points, predictions, chamfer_matrix)
-    train_images = np.asarray(train.images)
-    image_distances = pairwise_l1(train_images)
+    image_distances, image_kind = images_distances(np.asarray(train.images), image_features)
     tendencies = {
         "image_tendency": _tendency(image_distances, config),
         "shape_tendency": _tendency(matrices["train_shapes"], config),
@@ -272,11 +283,13 @@ def diagnose(
         "output_tendency": _tendency(matrices["predictions"], config, null=False),
     }
     train_labels = np.asarray(tendencies["shape_tendency"]["labels"], np.int64)
+    noise = excess_noise(test_refs, matrices["test_shapes"])
+    tendencies["dispersion"] = instruments.dispersion(image_distances, image_kind, matrices, config, noise)
+    tendencies["copying"] = instruments.copying(matrices, train_labels)
     chosen, medoids = _baselines(train, test, tendencies["shape_tendency"], matrices)
     outputs = {"model": predictions, **{name: train_points[index] for name, index in chosen.items()}}
     metrics = _metrics(outputs, test_refs.dense, test_refs.floors, config)
     comparisons = _comparisons(metrics, config)
-    noise = excess_noise(test_refs, matrices["test_shapes"])
     memorisation = _memorisation(matrices["truth_to_train"], matrices["pred_to_train"], noise)
     verdict = _verdict(test, matrices, train_labels, config)
     medoid_distances = matrices["train_shapes"][np.ix_(medoids, medoids)]
@@ -304,7 +317,7 @@ def diagnose(
             "undefined": int(np.isnan(memorisation).sum()),
         },
         "per_sample": _per_sample(metrics, chosen, memorisation),
-        "conventions": _conventions(metrics["model"]["conventions"], config),
+        "conventions": _conventions(metrics["model"]["conventions"], config) | {"images": image_kind},
         "provenance": {
             "svrlens_version": __version__,
             "seed": config.seed,

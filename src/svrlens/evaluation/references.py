@@ -117,7 +117,12 @@ def shape_distances(references: References, chamfer_matrix) -> np.ndarray:
     samplings of one surface are 0 ± 0.002 apart (measured); geometry adds to that. Meshes and
     clouds of the same shapes therefore give the same matrix within the sampling noise.
     """
-    excess = excess_matrix(references.points, references, chamfer_matrix)
+    return symmetrise(excess_matrix(references.points, references, chamfer_matrix))
+
+
+def symmetrise(excess: np.ndarray) -> np.ndarray:
+    """(M, M) distances from the (M, M) excess of references' own clouds against each other
+    (:func:`excess_matrix` of ``references.points``): ``(E + Eᵀ) / 2`` clipped at 0, zero diagonal."""
     out = np.clip((excess + excess.T) / 2, 0.0, None)
     np.fill_diagonal(out, 0.0)
     return out

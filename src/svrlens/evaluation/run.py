@@ -115,6 +115,7 @@ def run_diagnosis(
     cache_dir=None,
     chamfer_matrix=None,
     save_matrices: bool = False,
+    image_features=None,
     progress: bool = False,
 ) -> dict:
     """Diagnose predictions for the test split of ``test_dataset`` (default: ``train_dataset``),
@@ -132,6 +133,8 @@ def run_diagnosis(
         Compute every Chamfer matrix in resumable blocks there (large data; a killed run resumes).
     chamfer_matrix : callable, optional
         As in :func:`svrlens.evaluation.diagnose` (not with ``cache_dir``).
+    image_features : torch module or callable, optional
+        As in :func:`svrlens.evaluation.diagnose`: feature ℓ1 between training images.
     """
     train = train_dataset if isinstance(train_dataset, Dataset) else open_dataset(train_dataset)
     test = train if test_dataset is None else open_dataset(test_dataset)
@@ -156,6 +159,7 @@ def run_diagnosis(
         figures_dir=None if out_dir is None else Path(out_dir) / "figures",
         chamfer_matrix=chamfer_matrix,
         save_matrices=save_matrices,
+        image_features=image_features,
         progress=progress,
     )
     result["provenance"] |= {

@@ -56,6 +56,7 @@ def evidence_lines(result: dict) -> list[str]:
             f"model-free form of the statistic: {other['value']:.2f} [{other['interval'][0]:.2f}, "
             f"{other['interval'][1]:.2f}] → {other['verdict']}"
         )
+    lines += _instrument_lines(result)
     memo = result["memorisation"]
     if memo["median"] is not None:
         lines.append(
@@ -82,6 +83,29 @@ def evidence_lines(result: dict) -> list[str]:
             f"Chamfer of the model vs Oracle-NN: {oracle['relative_difference']:+.1%} "
             f"[{low:+.1%}, {high:+.1%}] "
             f"(excess {result['model']['excess']:.4f} vs {result['oracle_nn']['excess']:.4f})"
+        )
+    return lines
+
+
+def _instrument_lines(result: dict) -> list[str]:
+    """The dispersion score's ratio over the K sweep and the copying test, one line each."""
+    lines = []
+    ds = result.get("dispersion")
+    if ds and ds["ratio"]:
+        ratios = ", ".join(
+            f"K={r['k']} {r['value']:.2f}" if r["value"] is not None else f"K={r['k']} –" for r in ds["ratio"]
+        )
+        lines.append(
+            f"dispersion score DS(predictions) / DS(test truths): {ratios} "
+            "(1 = as dispersed as the truths; below: gathered on fewer shapes)"
+        )
+    copy = result.get("copying")
+    if copy and copy["statistic"] is not None:
+        g = copy["global"]
+        lines.append(
+            f"copying test C_T {copy['statistic']:+.2f} over {copy['n_cells_used']} training clusters "
+            f"(combined p = {copy['p_value']:.2g}); global Z_U {g['z_u']:+.2f} (p = {g['p_value']:.2g}); "
+            "negative = predictions closer to the training shapes than the truths are"
         )
     return lines
 

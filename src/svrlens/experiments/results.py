@@ -15,6 +15,10 @@ from collections import defaultdict
 import numpy as np
 from scipy import stats
 
+from svrlens.data.subsample import FAMILY_BASE
+
+from .instruments import aggregate_instruments, check_dispersion_trend, headline_ratio
+
 SPEARMAN_THRESHOLD = 0.7
 METRICS = ("model", "oracle_nn", "retrieval", "clustering")
 TENDENCIES = ("image_tendency", "shape_tendency", "output_tendency")
@@ -112,6 +116,7 @@ def aggregate(records: list[dict]) -> dict:
         else [f"seed {r['seed']}: {r['verdict_sentence']}" for r in records],
         "verdict_sentence": first["verdict_sentence"] if len(records) == 1 else None,
     }
+    entry |= aggregate_instruments(records)
     for key in TENDENCIES:
         entry[key] = _tendency(records, key)
     for key in METRICS:
@@ -212,18 +217,22 @@ def check_paper_result(datasets: dict) -> dict:
     - ``flat_1.1`` (fig. 4): no 1.1.n output tendency lies above the lowest 1.2.n one by more than
       the intervals;
     - ``main_claim`` (sec. 3.1): the verdict is "recognition" in Case 1 and "reconstruction" in the
-      other Cases, over every set of 1.1.n, 1.2.n, 2.1.n and 2.2.n.
+      other Cases, over every set of the synthetic families (1.1, 1.2, 2.1, 2.2, dispersion-*);
+    - ``trend_dispersion-image`` / ``trend_dispersion-shape``, when the sweep runs those families:
+      the successor's trend of the predictions' dispersion score (:mod:`.instruments`), with the
+      same threshold |ρ| ≥ 0.7.
 
     A check that cannot be made (too few sets, an untrained model, seeds that disagree on a Case)
     has ``status`` "not made" and does not pass; ``passed`` is True only when every check was
     made and passed.
     """
     ones, twos = _family(datasets, "1.1"), _family(datasets, "1.2")
-    synthetic = [item for prefix in ("1.1", "1.2", "2.1", "2.2") for item in _family(datasets, prefix)]
+    synthetic = [item for prefix in FAMILY_BASE for item in _family(datasets, prefix)]
     checks = {
         "rising_1.2": _rising(twos),
         "flat_1.1": _flat(ones, twos),
         "main_claim": _main_claim(synthetic),
+        **check_dispersion_trend(datasets, SPEARMAN_THRESHOLD),
     }
     checks["passed"] = all(c["status"] == "passed" for c in checks.values())
     return checks
@@ -237,7 +246,7 @@ def format_results(results: dict) -> str:
     """The verdict per data set and the checks, as printed by ``svrlens reproduce``."""
     header = (
         f"{'set':10s} {'case':>4s} {'verdict':>15s} {'gain':>5s} {'interval':>13s} {'images':>6s} "
-        f"{'shapes':>6s} {'output':>6s} {'model ex':>8s} {'oracle ex':>9s}"
+        f"{'shapes':>6s} {'output':>6s} {'DS ratio':>8s} {'C_T':>6s} {'model ex':>8s} {'oracle ex':>9s}"
     )
     lines = [header, "-" * len(header)]
     for name, e in results["datasets"].items():
@@ -247,6 +256,7 @@ def format_results(results: dict) -> str:
             f"{name:10s} {case:>4s} {e['verdict']:>15s} {e['statistic']['score']:5.2f} "
             f"{_interval(e['statistic']['interval']):>13s} {e['image_tendency']['score']:6.3f} "
             f"{e['shape_tendency']['score']:6.3f} {e['output_tendency']['score']:6.3f} "
+            f"{_ratio(e):>8s} {_copying(e):>6s} "
             f"{e['model']['excess']:8.4f} {e['oracle_nn']['excess']:9.4f}{flag}"
         )
     for mode, e in (results.get("label_study") or {}).items():
@@ -265,6 +275,17 @@ def format_results(results: dict) -> str:
     if results.get("caveat"):
         lines.append(f"NOTE — {results['caveat']}")
     return "\n".join(lines)
+
+
+def _ratio(entry: dict) -> str:
+    """DS(predictions) / DS(test truths) at the headline K, e.g. "0.93@2" ("–" where undefined)."""
+    k, ratio = headline_ratio(entry)
+    return "–" if ratio is None else f"{ratio['score']:.2f}@{k}"
+
+
+def _copying(entry: dict) -> str:
+    copying = entry.get("copying")
+    return "–" if copying is None else f"{copying['score']:+.1f}"
 
 
 def _word(check: dict) -> str:
@@ -294,6 +315,16 @@ def _check_lines(checks: dict) -> list[str]:
                 "recognition in Case 1 only"
                 + (f"; broken by {', '.join(c['broken'])}" if c["broken"] else "")
             ),
+        ),
+        *(
+            (
+                key,
+                lambda c: (
+                    f"Spearman rho(training DS, predictions' DS at K={c['k']}) = {c['spearman_rho']:.3f} "
+                    f"(needs {'<= -' if c['expected_sign'] < 0 else '>= '}{c['threshold']})"
+                ),
+            )
+            for key in ("trend_dispersion-image", "trend_dispersion-shape")
         ),
     ):
         check = checks.get(key)

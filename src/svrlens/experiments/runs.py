@@ -205,6 +205,39 @@ def diagnosis_record(diagnosis: dict) -> dict:
         **{k: diagnosis[k] for k in ("model", "oracle_nn", "retrieval", "clustering")},
         "comparisons": diagnosis["comparisons"],
         "memorisation": diagnosis["memorisation"]["median"],
+        "dispersion": dispersion_record(diagnosis.get("dispersion")),
+        "copying": copying_record(diagnosis.get("copying")),
         "codeword_silhouette_by_label": (diagnosis.get("codewords") or {}).get("silhouette_by_label"),
         "conventions": diagnosis["conventions"],
+    }
+
+
+def dispersion_record(dispersion: dict | None) -> dict | None:
+    """The dispersion score of a diagnosis, compact: per role (images, shapes, predictions, test
+    truths) the score and interval per K, and the ratio per K."""
+    if dispersion is None:
+        return None
+    roles = ("images", "shapes", "predictions", "test_truths")
+    return {
+        "ks": dispersion["ks"],
+        "headline_k": dispersion["headline_k"],
+        "ratio": [{k: r[k] for k in ("k", "value", "interval")} for r in dispersion["ratio"]],
+        **{
+            role: [{k: e[k] for k in ("k", "score", "interval")} for e in dispersion[role]["sweep"]]
+            for role in roles
+        },
+        "image_distance": dispersion["images"]["distance"],
+    }
+
+
+def copying_record(copying: dict | None) -> dict | None:
+    """The copying test of a diagnosis: C_T, its p-value, the global Z_U, the cells used."""
+    if copying is None:
+        return None
+    return {
+        "statistic": copying["statistic"],
+        "p_value": copying["p_value"],
+        "combined_z": copying["combined_z"],
+        "global": {k: copying["global"][k] for k in ("z_u", "p_value")},
+        "n_cells_used": copying["n_cells_used"],
     }

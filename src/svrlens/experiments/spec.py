@@ -31,8 +31,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from svrlens import __version__
-from svrlens.data import N_SETS, SynthConfig
-from svrlens.data.subsample import FAMILY_BASE
+from svrlens.data import SynthConfig
+from svrlens.data.subsample import FAMILY_BASE, n_sets
 from svrlens.errors import InputError
 from svrlens.evaluation.config import EvaluationConfig
 from svrlens.io import read_json
@@ -47,9 +47,13 @@ SPEC_VERSION = 1
 class FamilyStudy:
     """Train one model per set ``family.n`` (n in ``sets``) with ``train``; figs. 3–5."""
 
-    family: str  # "1.1" | "1.2" (base #1), "2.1" | "2.2" (base #2)
+    family: str  # "1.1" | "1.2" | "dispersion-image" | "dispersion-shape" (base #1), "2.1" | "2.2" (base #2)
     train: TrainConfig
-    sets: tuple = tuple(range(1, N_SETS + 1))
+    sets: tuple | None = None  # None: every set of the family (1…7; 1…8 for dispersion-*)
+
+    def __post_init__(self):
+        if self.sets is None:
+            self.sets = tuple(range(1, n_sets(self.family) + 1))
 
 
 @dataclass
@@ -94,9 +98,10 @@ class ExperimentSpec:
                     f"study {study.family}: needs base {FAMILY_BASE[study.family]!r}, "
                     f"the spec has {sorted(self.bases)}"
                 )
-            if not study.sets or any(not 1 <= n <= N_SETS for n in study.sets):
+            count = n_sets(study.family)
+            if not study.sets or any(not 1 <= n <= count for n in study.sets):
                 raise ValueError(
-                    f"study {study.family}: expected sets within 1…{N_SETS}, found {list(study.sets)}"
+                    f"study {study.family}: expected sets within 1…{count}, found {list(study.sets)}"
                 )
             study.train.validate()
         if self.label_study is not None:
@@ -192,7 +197,7 @@ class ExperimentSpec:
         studies = []
         for k, value in enumerate(data.get("studies") or []):
             value = _known(_mapping(value, f"studies[{k}]"), {"family", "sets", "train"}, f"studies[{k}]")
-            sets = value.get("sets", list(range(1, N_SETS + 1)))
+            sets = value.get("sets", list(range(1, n_sets(str(value.get("family"))) + 1)))
             if not isinstance(sets, list) or not all(
                 isinstance(n, int) and not isinstance(n, bool) for n in sets
             ):

@@ -143,3 +143,66 @@ def verdict_statistics(datasets: dict, out: Path) -> Path:
     ax.set_title("the verdict's statistic per data set (colour: verdict)", fontsize=9)
     ax.grid(alpha=0.3, axis="y")
     return save_figure(fig, out / "fig-verdict.png")
+
+
+INSTRUMENT_PANELS = (
+    ("output tendency (silhouette, eq. 10)", None),
+    ("DS(predictions) / DS(test truths)", 1.0),
+    ("copying C_T (Z_U per training cluster)", 0.0),
+    ("within-cluster gain (the verdict)", 0.5),
+)
+
+
+def _instrument_values(entry: dict) -> list[tuple[str, float, list | None]]:
+    """(label, value, interval) per panel of one data set: several lines for the DS ratio (one per K)."""
+    out = [[("", entry["output_tendency"]["score"], entry["output_tendency"].get("interval"))]]
+    ratios = (entry.get("dispersion") or {}).get("ratio") or {}
+    out.append([(f"K={k}", r["score"], r.get("interval")) for k, r in ratios.items() if r is not None])
+    copying = entry.get("copying")
+    out.append([] if copying is None else [("", copying["score"], copying.get("interval"))])
+    out.append([("", entry["statistic"]["score"], entry["statistic"].get("interval"))])
+    return out
+
+
+def instruments(datasets: dict, out: Path) -> Path | None:
+    """The instruments side by side (issue 14): per family (rows), how the output tendency, the
+    dispersion-score ratio (one line per K), the copying test C_T and the within-cluster gain move
+    across n, with intervals. Reference lines: ratio 1 (as dispersed as the truths), C_T 0 (as close
+    to the training shapes as the truths), gain ½ (the verdict's call). None without a family."""
+    families = {f: e for f, e in by_family(datasets).items() if f and len(e) >= 2}
+    if not families:
+        return None
+    fig, axes = subplots(len(families), 4, figsize=(13.0, 2.7 * len(families)), squeeze=False)
+    for row, (family, entries) in enumerate(families.items()):
+        ns = [e["n"] for e in entries.values()]
+        readings = [_instrument_values(e) for e in entries.values()]
+        for col, (title, level) in enumerate(INSTRUMENT_PANELS):
+            ax = axes[row, col]
+            lines: dict[str, list] = {}
+            for n, reading in zip(ns, readings):
+                for label, value, interval in reading[col]:
+                    lines.setdefault(label, []).append((n, value, interval))
+            for label, points in lines.items():
+                x = np.array([p[0] for p in points], float)
+                y = np.array([np.nan if p[1] is None else p[1] for p in points], float)
+                low = np.array([y[i] if p[2] is None else p[2][0] for i, p in enumerate(points)])
+                high = np.array([y[i] if p[2] is None else p[2][1] for i, p in enumerate(points)])
+                ax.errorbar(
+                    x,
+                    y,
+                    yerr=np.nan_to_num([y - low, high - y]),
+                    fmt="o-",
+                    ms=3,
+                    capsize=2,
+                    label=label or None,
+                )
+            if level is not None:
+                ax.axhline(level, color="0.4", ls="--", lw=0.8)
+            if any(label for label in lines):
+                ax.legend(fontsize=6)
+            ax.set_xticks(ns)
+            ax.grid(alpha=0.3)
+            ax.set_xlabel(f"set {family}.n", fontsize=8)
+            if row == 0:
+                ax.set_title(title, fontsize=8)
+    return save_figure(fig, out / "fig-instruments.png")

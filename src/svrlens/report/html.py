@@ -64,6 +64,10 @@ def _checks(checks: dict | None) -> list[dict]:
         return []
     described = {
         "rising_1.2": "1.2.1 → 1.2.7: the output tendency rises as the image tendency falls (fig. 4)",
+        "trend_dispersion-image": "dispersion-image.n: the predictions' dispersion score falls as the "
+        "training images' rises (Zhou et al. 2021)",
+        "trend_dispersion-shape": "dispersion-shape.n: the predictions' dispersion score rises with the "
+        "training shapes' (Zhou et al. 2021)",
         "flat_1.1": "1.1.1 → 1.1.7: the output tendency stays at or below the lowest 1.2.n (fig. 4)",
         "main_claim": "the verdict is recognition in Case 1 and reconstruction in Cases 2 and 3 (sec. 3.1)",
     }
@@ -80,6 +84,8 @@ def _checks(checks: dict | None) -> list[dict]:
                 f"above it: {', '.join(c['above']) or 'none'}"
             ),
             "main_claim": lambda c: f" — broken by: {', '.join(c['broken']) or 'none'}",
+            "trend_dispersion-image": lambda c: f" — Spearman ρ = {c['spearman_rho']:.3f} (needs ≤ −0.7)",
+            "trend_dispersion-shape": lambda c: f" — Spearman ρ = {c['spearman_rho']:.3f} (needs ≥ 0.7)",
         }[key]
         text += f" (not made: {check.get('reason')})" if status == "not made" else detail(check)
         word = {"passed": "reproduced", "failed": "not reproduced"}.get(status, "NOT MADE — does not pass")
@@ -112,6 +118,40 @@ def _numbers_table(datasets: dict, thresholds: list, relative: bool, title: str 
     return {"title": title, "head": head, "rows": rows}
 
 
+def _instruments_table(datasets: dict) -> dict | None:
+    """The instruments side by side (issue 14): per data set the verdict statistic, the output
+    tendency, the dispersion-score ratio per K with the training images' and shapes' DS at the
+    headline K, and the copying test C_T with its p-value. None when no entry has them."""
+    with_ds = [e["dispersion"] for e in datasets.values() if e.get("dispersion")]
+    if not with_ds:
+        return None
+    ks = [str(k) for k in with_ds[0]["ks"]]
+    headline = str(with_ds[0]["headline_k"])
+    head = ["data set", "Case", "verdict", "within-cluster gain", "output tendency"]
+    head += [f"DS ratio K={k}" for k in ks]
+    head += [f"DS training images K={headline}", f"DS training shapes K={headline}", "C_T (p)"]
+    rows = []
+    for name, e in datasets.items():
+        ds = e.get("dispersion") or {}
+        cells = [[name], [_fmt(e.get("case"))], [str(e["verdict"])]]
+        for key in ("statistic", "output_tendency"):
+            cells.append([_fmt(e[key]["score"]), _interval(e[key].get("interval"))])
+        for k in ks:
+            r = (ds.get("ratio") or {}).get(k)
+            cells.append(["–"] if r is None else [_fmt(r["score"], 2), _interval(r.get("interval"), 2)])
+        for role in ("images", "shapes"):
+            r = (ds.get(role) or {}).get(headline)
+            cells.append(["–"] if r is None else [f"{r['score']:.4g}"])
+        copying = e.get("copying")
+        if copying is None:
+            cells.append(["–"])
+        else:
+            p = ", ".join(f"{v:.2g}" for v in copying.get("p_values", []) if v is not None)
+            cells.append([f"{copying['score']:+.2f}", f"p = {p}" if p else ""])
+        rows.append(cells)
+    return {"title": "Instruments side by side", "head": head, "rows": rows}
+
+
 def _provenance(results: dict) -> tuple[list, list, str]:
     prov = dict(results.get("provenance") or {})
     hardware = prov.pop("hardware", {}) or {}
@@ -137,6 +177,17 @@ def _figures(root: Path, datasets: dict, study: dict, thresholds: list, relative
             "its interval; 0 = recognition (Definition 1), 1 = reconstruction (Definition 2), call at ½",
         )
     ]
+    side_by_side = figures.instruments(datasets, out)
+    if side_by_side is not None:
+        items.append(
+            _figure(
+                side_by_side,
+                "the instruments side by side across n: output tendency (silhouette), dispersion-score "
+                "ratio DS(predictions) / DS(test truths) per K (1 = as dispersed as the truths), copying "
+                "C_T (0 = as close to the training shapes as the truths; negative = copying) and the "
+                "within-cluster gain (the verdict, call at ½)",
+            )
+        )
     single = len(datasets) == 1
     for name, entry in datasets.items() if single else []:
         path = _run_figure(root, entry, "verdict.png")
@@ -250,7 +301,8 @@ def _render(root: Path, results: dict, datasets: dict, study: dict, title: str |
     thresholds = list(conventions.get("thresholds", [0.05]))
     relative = bool(conventions.get("thresholds_relative", True))
     floors = [e.get("sampling_floor") for e in datasets.values() if e.get("sampling_floor") is not None]
-    tables = [_numbers_table(datasets, thresholds, relative)]
+    tables = [t for t in (_instruments_table(datasets),) if t is not None]
+    tables.append(_numbers_table(datasets, thresholds, relative))
     if study:
         tables.append(_numbers_table(study, thresholds, relative, "Label study"))
     provenance, hashes, spec_text = _provenance(results)

@@ -1,0 +1,124 @@
+"""The field's other instruments beside the verdict, on the diagnosis's fair distances (issue 14).
+
+- **Dispersion score** (Zhou et al., 3DV 2021; :mod:`svrlens.tendency.dispersion`): k-medoids
+  inertia per sample over a K sweep, of the training images (their distance matrix) and of the
+  training shapes (the symmetrised excess between them, :mod:`.references`), and of the test
+  predictions. DS is in the units of its distance, so the predictions are read against the test
+  truths, scale-free: **ratio = DS(predictions) / DS(test truths)**. Both are measured on the
+  test truths' shape distances: each prediction stands for the test truth it lands on (nearest in
+  excess over the sampling floor, as the verdict's positions do), so two predictions are as far
+  apart as the truths they land on. The sampling of a cloud and small output noise therefore do
+  not count as dispersion (measured: on the raw excess of the outputs, a reconstructor with 2 %
+  point jitter read 8× the truths' DS at K = 2, and the truths' own DS fell to the noise at
+  K ≥ 5). An exact or noisy reconstructor reads 1 (its outputs land on their own truths); outputs
+  that gather on fewer shapes than K read below 1. The ratio is undefined (None) where DS(test
+  truths) is within twice the excess noise (:func:`.references.excess_noise`), the rule the
+  memorisation ratio follows. The interval is a paired percentile bootstrap over the test
+  samples, conditional on the medoids.
+- **Copying test** (Meehan et al. 2020's Z_U and C_T; :mod:`.copying`): the excess of each
+  prediction and of each test truth to its nearest training shape, per training-shape cluster.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from svrlens.tendency import dispersion_sweep
+
+from .config import EvaluationConfig
+from .copying import copying_test
+
+ROLES = {
+    "images": "the training images' distance matrix; medoids among them",
+    "shapes": "Chamfer excess between training shapes (symmetrised); medoids among them",
+    "predictions": "Chamfer excess (symmetrised) between the test truths the predictions land on "
+    "(nearest in excess); medoids among the predictions",
+    "test_truths": "Chamfer excess (symmetrised) between test truths; medoids among them",
+}
+
+
+def _per_sample(distances: np.ndarray, result) -> np.ndarray:
+    """Each sample's distance to its medoid, float64 (N,)."""
+    return np.asarray(distances[np.arange(len(distances)), result.medoids[result.labels]], np.float64)
+
+
+def ratio_interval(pred: np.ndarray, truth: np.ndarray, *, n_bootstrap: int, confidence: float, seed: int):
+    """Percentile interval of mean(pred) / mean(truth) over paired resamples of the samples
+    (seeded); None when some resample has a zero denominator."""
+    rng = np.random.default_rng([seed, 47])
+    index = rng.integers(0, len(pred), (int(n_bootstrap), len(pred)))  # (B, N)
+    denominators = truth[index].mean(1)
+    if np.any(denominators <= 0):
+        return None
+    ratios = pred[index].mean(1) / denominators
+    tail = (1 - confidence) / 2 * 100
+    return [float(v) for v in np.percentile(ratios, [tail, 100 - tail])]
+
+
+def dispersion(
+    image_distances, image_kind: str, matrices: dict, config: EvaluationConfig, noise: float | None = None
+) -> dict:
+    """The ``"dispersion"`` entry of ``diagnosis.json``.
+
+    ``matrices`` needs ``train_shapes`` (T, T), ``test_shapes`` (N_test, N_test) and
+    ``pred_to_test`` (N_test, N_test) (see :func:`svrlens.evaluation.diagnose`); ``noise`` is the
+    excess noise (None: not measured, then only DS(test truths) = 0 leaves the ratio undefined).
+    Returns ``ks``, ``headline_k``, one entry per role (``images``, ``shapes``, ``predictions``,
+    ``test_truths``: ``distance`` and ``sweep``, a list of
+    :class:`svrlens.tendency.DispersionResult` dicts without labels), ``ratio`` (per K: ``k``,
+    ``value``, ``interval``, ``defined``) and ``noise``.
+    """
+    ks = tuple(config.dispersion_ks)
+    settings = dict(random_state=config.seed, n_bootstrap=config.n_bootstrap, confidence=config.confidence)
+    landed = matrices["pred_to_test"].argmin(1)  # the test truth each prediction lands on
+    shape = {
+        "predictions": matrices["test_shapes"][np.ix_(landed, landed)],
+        "test_truths": matrices["test_shapes"],
+    }
+    sweeps = {
+        "images": dispersion_sweep(image_distances, ks, **settings),
+        "shapes": dispersion_sweep(matrices["train_shapes"], ks, **settings),
+        **{role: dispersion_sweep(d, ks, **settings) for role, d in shape.items()},
+    }
+    floor = 2 * (noise or 0.0)
+    ratios = []
+    for pred, truth in zip(sweeps["predictions"], sweeps["test_truths"]):
+        defined = truth.score > floor
+        value = pred.score / truth.score if defined else None
+        interval = None
+        if defined:
+            interval = ratio_interval(
+                _per_sample(shape["predictions"], pred),
+                _per_sample(shape["test_truths"], truth),
+                n_bootstrap=config.n_bootstrap,
+                confidence=config.confidence,
+                seed=config.seed,
+            )
+        ratios.append({"k": pred.k, "value": value, "interval": interval, "defined": bool(defined)})
+    out = {"ks": list(ks), "headline_k": ks[0]}
+    for role, sweep in sweeps.items():
+        distance = image_kind if role == "images" else ROLES[role]
+        entries = []
+        for result in sweep:
+            entry = result.to_dict(labels=False)
+            entry.pop("labels")
+            entries.append(entry)
+        out[role] = {"distance": distance, "sweep": entries}
+    out["ratio"] = ratios
+    out["noise"] = noise
+    out["meaning"] = (
+        "DS = mean distance of a sample to its k-medoids medoid (Zhou et al. 2021), in the units of "
+        "its distance; ratio = DS(predictions) / DS(test truths) on the test truths' shape distances "
+        "(a prediction stands for the truth it lands on): 1 for a reconstructor, below 1 when the "
+        "outputs gather on fewer shapes than K; undefined where DS(test truths) ≤ 2 × excess noise"
+    )
+    return out
+
+
+def copying(matrices: dict, train_labels: np.ndarray) -> dict:
+    """The ``"copying"`` entry of ``diagnosis.json``: :func:`.copying.copying_test` of the
+    predictions against the test truths, both as outputs against the training references, with
+    the training-shape clusters as cells."""
+    out = copying_test(matrices["pred_to_train"], matrices["truth_to_train"], train_labels)
+    out["distance"] = "excess over the sampling floor to the nearest training shape's dense cloud"
+    return out
