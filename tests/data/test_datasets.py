@@ -63,7 +63,7 @@ def _copy(base, tmp_path):
             "images.npy: SHA-256 does not match",
         ),
         (lambda p: (p / "morph.npy").unlink(), "morph.npy: missing"),
-        (lambda p: (p / "manifest.json").write_text("{not json"), "manifest.json: unreadable manifest"),
+        (lambda p: (p / "manifest.json").write_text("{not json"), "manifest.json: not valid JSON"),
         (lambda p: (p / "manifest.json").unlink(), "manifest.json is missing"),
     ],
 )
