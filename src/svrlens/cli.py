@@ -409,10 +409,13 @@ def _parsers_for_models(commands) -> None:
         "or a folder of *.png / *.npy clouds",
     )
     tendency.add_argument(
-        "--labels", help="L.npy: ground-truth cluster label per sample (then used instead of clustering)"
+        "--labels",
+        help="L.npy: ground-truth cluster label per sample, used instead of clustering (default: none)",
     )
     add_options(tendency, TendencyOptions, _TENDENCY_OPTIONS)
-    tendency.add_argument("--json", help="write the full result (labels, scan, interval) to this JSON file")
+    tendency.add_argument(
+        "--json", help="write the full result (labels, scan, interval) to this JSON file (default: none)"
+    )
     _quiet_option(tendency)
     tendency.set_defaults(func=_cmd_tendency)
 
@@ -482,7 +485,8 @@ def _parsers_for_diagnosis(commands) -> None:
     )
     diagnose.add_argument(
         "--cache",
-        help="directory for resumable blocks of every Chamfer matrix (large data: a killed run resumes)",
+        help="directory for resumable blocks of every Chamfer matrix (large data: a killed run "
+        "resumes; default: none)",
     )
     diagnose.add_argument(
         "--name", default="your data", help="the data set's name in the report (default: 'your data')"
@@ -500,7 +504,7 @@ def _parsers_for_diagnosis(commands) -> None:
         help="laptop (default, 41 min on 2 CPU cores), paper (GPU), full",
     )
     reproduce.add_argument(
-        "--spec", help="an experiment spec JSON file instead of a preset (see --print-spec)"
+        "--spec", help="an experiment spec JSON file instead of a preset (see --print-spec; default: none)"
     )
     reproduce.add_argument(
         "--out",
@@ -512,7 +516,8 @@ def _parsers_for_diagnosis(commands) -> None:
         "--ray", action="store_true", help="run each model as a Ray task (local instance, or RAY_ADDRESS)"
     )
     reproduce.add_argument(
-        "--ray-address", help="Ray cluster address (auto, ray://host:10001); implies --ray"
+        "--ray-address",
+        help="Ray cluster address (auto, ray://host:10001); implies --ray (default: none, or RAY_ADDRESS)",
     )
     reproduce.add_argument(
         "--jobs",
@@ -591,7 +596,7 @@ def _parsers_for_data(commands) -> None:
     )
     inspect.add_argument("dataset", help="dataset directory")
     inspect.add_argument("--split", default="train", help="the split measured (default: train)")
-    inspect.add_argument("--json", help="also write the summary to this JSON file")
+    inspect.add_argument("--json", help="also write the summary to this JSON file (default: none)")
     _seed_option(inspect, "seed of the clusterings and bootstraps")
     _quiet_option(inspect)
     inspect.set_defaults(func=_cmd_data_inspect)
