@@ -97,11 +97,11 @@ def test_unknown_preset():
         ),
         (
             lambda d: d["bases"]["cube-sphere"].update(n_shapes=10**10),
-            "bases.cube-sphere.n_shapes: expected a value ≤ 10000000",
+            "bases.cube-sphere.n_shapes: expected a value ≤ 10,000,000",
         ),
         (
             lambda d: d["bases"]["cube-sphere"].update(n_points=10**9),
-            "bases.cube-sphere.n_points: expected a value ≤ 1000000",
+            "bases.cube-sphere.n_points: expected a value ≤ 1,000,000",
         ),
         (
             lambda d: d["studies"][0]["train"]["model"].update(decoder_width=0),

@@ -1,17 +1,33 @@
 """Ragged batches: whatever the padding holds (0, 1e20, inf, NaN, on either side), the Chamfer
 distance and the F-score equal the float64 reference of the valid points, on the gradient path
-and the no-gradient path, and gradients are finite (zero on the padding)."""
+and the no-gradient path, through the numba kernels and the torch path (forced on the CPU, and on
+CUDA where there is one), and gradients are finite (zero on the padding)."""
 
 import numpy as np
 import pytest
 import torch
 
-from svrlens.geometry import chamfer_distance, fscore
-from tests.conftest import DEVICES
+from svrlens.geometry import chamfer_distance, fscore, nearest
 
 from .reference import chamfer, precision_recall_f
 
 PADDING = [0.0, 1e20, float("inf"), float("nan")]
+# (device, nearest-neighbour path): CPU tensors take the numba kernels unless the torch path is forced.
+PATHS = [
+    ("cpu", "numba"),
+    ("cpu", "torch"),
+    pytest.param(
+        ("cuda", "torch"), marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+    ),
+]
+
+
+@pytest.fixture
+def path(request, monkeypatch):
+    device, kind = request.param
+    if kind == "torch":
+        monkeypatch.setattr(nearest, "_use_cpu_kernel", lambda x: False)
+    return device
 
 
 def _ragged(rng, pad, device):
@@ -25,12 +41,12 @@ def _ragged(rng, pad, device):
     return x, y, x_len, y_len
 
 
-@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("path", PATHS, indirect=True)
 @pytest.mark.parametrize("pad", PADDING)
 @pytest.mark.parametrize("grad", [False, True])
 @pytest.mark.parametrize("squared", [False, True])
-def test_padding_never_reaches_the_value_or_the_gradient(rng, device, pad, grad, squared):
-    x, y, x_len, y_len = _ragged(rng, pad, device)
+def test_padding_never_reaches_the_value_or_the_gradient(rng, path, pad, grad, squared):
+    x, y, x_len, y_len = _ragged(rng, pad, path)
     x.requires_grad_(grad)
     y.requires_grad_(grad)
     got = chamfer_distance(x, y, x_lengths=x_len, y_lengths=y_len, squared=squared)
@@ -48,10 +64,10 @@ def test_padding_never_reaches_the_value_or_the_gradient(rng, device, pad, grad,
                 assert clouds.grad[b, :n].abs().sum() > 0  # the valid points still learn
 
 
-@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("path", PATHS, indirect=True)
 @pytest.mark.parametrize("pad", PADDING)
-def test_fscore_ignores_any_padding(rng, device, pad):
-    x, y, x_len, y_len = _ragged(rng, pad, device)
+def test_fscore_ignores_any_padding(rng, path, pad):
+    x, y, x_len, y_len = _ragged(rng, pad, path)
     got = fscore(x, y, [0.5, 1.0], x_lengths=x_len, y_lengths=y_len)
     xs, ys = x.cpu().numpy(), y.cpu().numpy()
     for b, (n, m) in enumerate(zip(x_len.tolist(), y_len.tolist())):
@@ -62,11 +78,13 @@ def test_fscore_ignores_any_padding(rng, device, pad):
             assert got.recall[b, t].item() == pytest.approx(r)
 
 
-def test_padding_on_one_side_only(rng):
-    """Only ``y`` ragged, padded with inf: the loss of the full ``x`` is the reference's."""
+@pytest.mark.parametrize("path", PATHS[:2], indirect=True)
+@pytest.mark.parametrize("pad", PADDING)
+def test_padding_on_one_side_only(rng, path, pad):
+    """Only ``y`` ragged: the loss of the full ``x`` is the reference's, its gradient finite."""
     x = torch.tensor(rng.normal(size=(2, 5, 3)), dtype=torch.float64, requires_grad=True)
     y = torch.tensor(rng.normal(size=(2, 6, 3)), dtype=torch.float64)
-    y[0, 3:] = float("inf")
+    y[0, 3:] = pad
     got = chamfer_distance(x, y, y_lengths=torch.tensor([3, 6]))
     want = [chamfer(x[0].detach().numpy(), y[0, :3].numpy()), chamfer(x[1].detach().numpy(), y[1].numpy())]
     np.testing.assert_allclose(got.detach().numpy(), want, rtol=1e-12)
