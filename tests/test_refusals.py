@@ -4,7 +4,8 @@ For every row the command must exit with code 2 and print exactly one line, ``sv
 …``, that names the file or the option at fault (and says what was expected), with no traceback
 — and leave no output behind: the row's output path must not exist afterwards (or, where it
 held files before, hold exactly those). Rows run in this process (``svrlens.cli.main``), so the
-table stays fast; tests/test_cli.py checks the same boundary through a real process.
+table stays fast; tests/test_cli.py checks the same boundary through a real process, and
+tests/test_inputs.py the inputs that are read with a documented warning and a correct result.
 """
 
 import json
