@@ -203,7 +203,10 @@ def test_cli_end_to_end(tmp_path):
     "args,message",
     [
         (["synth", "torus", "--out", "X"], "argument family: invalid choice: 'torus'"),
-        (["synth", "cube-sphere", "--out", "X", "--image-size", "4"], "8–1024 px"),
+        (
+            ["synth", "cube-sphere", "--out", "X", "--image-size", "4"],
+            "--image-size: expected a value ≥ 8, found 4",
+        ),
         (["synth", "cube-sphere", "--out", "X", "--bogus"], "unrecognized arguments: --bogus"),
         (["inspect", "MISSING"], "MISSING: no such dataset directory"),
         (["subsample", "MISSING", "--family", "1.1", "--out", "Y"], "MISSING: no such dataset directory"),
