@@ -143,7 +143,7 @@ def test_splits_and_weights():
         (dict(image_size=4), "image_size: expected a value ≥ 8, found 4"),
         (dict(mesh_resolution=5), "mesh_resolution: expected an even number of grid cells, found 5"),
         (dict(n_shapes=2.5), "n_shapes: expected an integer, found 2.5"),
-        (dict(n_points=10**9), "n_points: expected a value ≤ 1000000"),
+        (dict(n_points=10**9), "n_points: expected a value ≤ 1,000,000"),
         (dict(n_shapes=10**7, image_size=1024), "expected a dataset of at most 64 GiB in memory"),
     ],
 )
