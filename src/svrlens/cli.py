@@ -1,7 +1,14 @@
 """The ``svrlens`` command: parses arguments and calls the library; nothing else lives here.
 
-Every failure caused by the user's input (a bad option, a missing or corrupt file, an invalid
-array) is printed as one line ``svrlens: error: ...`` with exit code 2 and no traceback.
+The error boundary: a failure caused by the user's input (a bad option, a missing or corrupt
+file, an invalid array, a full disk) is an :class:`~svrlens.errors.InputError`, printed as one
+line ``svrlens: error: ...`` with exit code 2 and no traceback. Anything else is a bug in
+svrlens: its traceback is printed, then a line asking to report it, and the exit code is 1.
+
+Each subcommand is a small block: a ``_cmd_<name>(args)`` function and the lines in
+:func:`build_parser` that add its parser. Options that configure the work come from the
+entry point's typed configuration (:func:`svrlens.options.add_options`: type, range, help
+text with default and unit), so the command line and spec files accept exactly the same values.
 """
 
 from __future__ import annotations
@@ -12,12 +19,40 @@ import sys
 from svrlens import __version__
 from svrlens.errors import InputError
 
+REPORT_BUG = (
+    "svrlens: internal error: this is a bug in svrlens, not a problem with your input; please "
+    "report it with the command line and the traceback above"
+)
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (no usage dump) with exit code 2."""
 
     def error(self, message):
         self.exit(2, f"svrlens: error: {' '.join(message.split())}\n")
+
+
+def _count(low: int = 1):
+    """An argparse type: an integer ≥ ``low`` (a bad value is argparse's one-line error)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer ≥ {low}, found {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected an integer ≥ {low}, found {value}")
+        return value
+
+    return parse
+
+
+def _seed_option(parser, what: str = "random seed") -> None:
+    parser.add_argument("--seed", type=_count(0), default=0, metavar="N", help=f"{what} (default: 0)")
+
+
+def _quiet_option(parser) -> None:
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def _cmd_demo(args) -> int:
@@ -28,27 +63,33 @@ def _cmd_demo(args) -> int:
     return 0
 
 
+_TENDENCY_OPTIONS = ("method", "k", "seed")
+
+
 def _cmd_tendency(args) -> int:
     from pathlib import Path
 
-    from svrlens.io import load_npy, write_json
+    from svrlens.io import writable_path, write_json
+    from svrlens.options import from_args
     from svrlens.tendency import clustering_tendency
-    from svrlens.tendency.inputs import distances_from_path
+    from svrlens.tendency.inputs import TendencyOptions, distances_from_path, labels_for, labels_from_path
 
-    distances, kind = distances_from_path(args.input, progress=not args.quiet)
-    if args.method == "dispersion":
-        return _dispersion(args, distances, kind)
-    if args.k is not None:
+    options = from_args(TendencyOptions, args, _TENDENCY_OPTIONS)
+    if options.method == "labels" and args.labels is None:
+        raise InputError("--method labels: expected --labels L.npy, found none")
+    if options.method == "dispersion" and args.labels is not None:
+        raise InputError("--labels: not with --method dispersion (k-medoids finds its own clusters)")
+    if options.method != "dispersion" and args.k is not None:
         raise InputError("--k: only with --method dispersion")
-    labels = None
-    if args.labels is not None:
-        labels = load_npy(args.labels)
-        if labels.shape != (distances.shape[0],):
-            raise InputError(
-                f"expected one label per sample, shape ({distances.shape[0]},), found {labels.shape}",
-                args.labels,
-            )
-    result = clustering_tendency(distances, labels, method=args.method, random_state=args.seed)
+    if args.json:
+        writable_path(args.json)
+    labels = None if args.labels is None else labels_from_path(args.labels)  # checked before the work
+    distances, kind = distances_from_path(args.input, progress=not args.quiet)
+    if options.method == "dispersion":
+        return _dispersion(args, options, distances, kind)
+    if labels is not None:
+        labels = labels_for(labels, distances.shape[0], args.labels)
+    result = clustering_tendency(distances, labels, method=options.method, random_state=options.seed)
     low, high = result.interval
     print(f"input        {args.input} ({kind}, N={distances.shape[0]})")
     print(
@@ -70,21 +111,19 @@ def _cmd_tendency(args) -> int:
     return 0
 
 
-def _dispersion(args, distances, kind: str) -> int:
+def _dispersion(args, options, distances, kind: str) -> int:
     """``svrlens tendency --method dispersion``: DS at each --k; "score" in the JSON is DS at the first."""
     from pathlib import Path
 
     from svrlens.io import write_json
     from svrlens.tendency import dispersion_score
 
-    if args.labels is not None:
-        raise InputError("--labels: not with --method dispersion (k-medoids finds its own clusters)")
     n = distances.shape[0]
-    ks = args.k or [2]
+    ks = list(options.k)
     bad = [k for k in ks if not 1 <= k < n]
     if bad:
         raise InputError(f"--k: expected 1 ≤ K < N = {n}, found {bad[0]}")
-    results = [dispersion_score(distances, k, random_state=args.seed, check=k == ks[0]) for k in ks]
+    results = [dispersion_score(distances, k, random_state=options.seed, check=k == ks[0]) for k in ks]
     print(f"input        {args.input} ({kind}, N={n})")
     print("method       dispersion score (k-medoids inertia per sample, k-medoids++ seeded)")
     for r in results:
@@ -106,20 +145,32 @@ def _dispersion(args, distances, kind: str) -> int:
     return 0
 
 
+_SYNTH_OPTIONS = (
+    "family",
+    "n_shapes",
+    "n_points",
+    "image_size",
+    "mesh_resolution",
+    "mode",
+    "size",
+    "sampling",
+    "dense_points",
+    "seed",
+)
+
+
 def _cmd_data_synth(args) -> int:
     from svrlens.data import SynthConfig, synthesize
+    from svrlens.options import from_args
 
-    config = SynthConfig(
-        family=args.family,
-        n_shapes=args.shapes,
-        n_points=args.points,
-        image_size=args.image_size,
-        mesh_resolution=args.mesh_resolution,
-        mode=args.mode,
-        size=args.size,
-        sampling=args.sampling,
-        seed=args.seed,
-    )
+    config = from_args(SynthConfig, args, _SYNTH_OPTIONS)
+    try:
+        config.resolved()  # the memory bound: refused before anything is generated
+    except ValueError as error:
+        fields = "n_shapes (--shapes), image_size, n_points, dense_points"
+        raise InputError(
+            str(error).replace(fields, "--shapes, --image-size, --points, --dense-points")
+        ) from None
     path = synthesize(config, args.out, progress=not args.quiet, overwrite=args.force)
     print(f"wrote {path}")
     return 0
@@ -170,44 +221,47 @@ def _cmd_data_preview(args) -> int:
 
 
 def _cmd_data_export(args) -> int:
-    import numpy as np
+    from svrlens.data.synth import export_dataset_meshes
 
-    from svrlens.data import SynthConfig, export_meshes, load_dataset
-
-    dataset = load_dataset(args.dataset)
-    parameters = dict(dataset.manifest.get("parameters", {}))
-    if dataset.morph is None or not str(dataset.manifest.get("generator", "")).startswith(
-        "svrlens.data.synth"
-    ):
-        raise InputError(
-            "meshes can be exported from a base dataset made by 'svrlens data synth' only", args.dataset
-        )
-    fields = set(SynthConfig.__dataclass_fields__)
-    config = SynthConfig(**{k: v for k, v in parameters.items() if k in fields})
-    indices = np.arange(len(dataset)) if args.indices is None else np.asarray(args.indices)
-    if indices.size and (indices.min() < 0 or indices.max() >= len(dataset)):
-        raise InputError(
-            f"--indices: expected values in [0, {len(dataset)}), found {indices.min()}..{indices.max()}",
-            args.dataset,
-        )
-    paths = export_meshes(config, np.asarray(dataset.morph)[indices], args.out, file_format=args.format)
+    paths = export_dataset_meshes(args.dataset, args.out, indices=args.indices, file_format=args.format)
     print(f"wrote {len(paths)} meshes to {args.out}")
     return 0
 
 
-def _cmd_train(args) -> int:
-    from svrlens.training import preset, train
+_TRAIN_OPTIONS = (
+    "epochs",
+    "image_size",
+    "batch_size",
+    "lr",
+    "weight_decay",
+    "val_every",
+    "fscore_threshold",
+    "labels",
+    "weak_epochs",
+    "label_weight",
+    "seed",
+    "device",
+)
+_MODEL_OPTIONS = ("grid_size", "decoder_width", "decoder_blocks", "eval_grid_size")
 
-    config = preset(
-        args.preset,
-        epochs=args.epochs,
-        image_size=args.image_size,
-        labels=args.labels,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        seed=args.seed,
-        device=args.device,
-    )
+
+def _train_config(args):
+    """The preset's TrainConfig with the options given; a refusal names the flag."""
+    from dataclasses import asdict
+
+    from svrlens.models import ModelConfig
+    from svrlens.options import from_args
+    from svrlens.training import PRESETS, TrainConfig
+
+    values = dict(PRESETS[args.preset])
+    model = from_args(ModelConfig, args, _MODEL_OPTIONS, base=asdict(values.pop("model")))
+    return from_args(TrainConfig, args, _TRAIN_OPTIONS, base=values | {"model": model})
+
+
+def _cmd_train(args) -> int:
+    from svrlens.training import train
+
+    config = _train_config(args)
     result = train(
         config, args.dataset, args.out, resume=args.resume, force=args.force, progress=not args.quiet
     )
@@ -218,91 +272,108 @@ def _cmd_train(args) -> int:
     if not result.trained:
         print(
             "svrlens: warning: the model did not train: it is no better than predicting one training "
-            "shape for "
-            "every image (train longer, or check the data)",
+            "shape for every image (train longer, or check the data)",
             file=sys.stderr,
         )
     print(f"predictions  {result.predictions}")
     return 0
 
 
-def _load_images(path):
-    """Images from a dataset directory (all samples), a folder of PNGs, or an .npy array."""
-    from pathlib import Path
-
-    import numpy as np
-
-    from svrlens.data import load_dataset
-    from svrlens.io import load_npy, load_png_folder
-
-    path = Path(path)
-    if path.is_dir() and (path / "manifest.json").exists():
-        data = load_dataset(path)
-        return np.asarray(data.images), np.arange(len(data)), None
-    if path.is_dir():
-        images, names = load_png_folder(path)
-        if not names:
-            raise InputError("expected *.png images, found none", path)
-        return images, np.arange(len(names)), names
-    images = load_npy(path)
-    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
-        raise InputError(f"expected uint8 images (N, H, W, 3), found {images.dtype} {images.shape}", path)
-    return images, np.arange(len(images)), None
-
-
 def _cmd_predict(args) -> int:
-    from svrlens.training import predict_images, save_predictions
+    from svrlens.training import images_from_path, predict_images, save_predictions
 
-    images, indices, names = _load_images(args.images)
+    images, indices, names = images_from_path(args.images)
     points, codewords = predict_images(args.checkpoint, images, batch_size=args.batch_size)
     path = save_predictions(args.out, points, codewords, indices, names=names)
     print(f"wrote {path} ({len(points)} predictions of {points.shape[1]} points)")
     return 0
 
 
+_EVALUATION_OPTIONS = ("thresholds", "relative", "n_bootstrap", "confidence", "null_references", "seed")
+# What a diagnosis directory holds: an earlier one is replaced whole, anything else is refused.
+_DIAGNOSIS_FILES = ("diagnosis.json", "summary.txt", "figures", "matrices.npz", "results.json", "report.html")
+
+
 def _evaluation_config(args):
     from svrlens.evaluation import EvaluationConfig
+    from svrlens.options import from_args
 
-    try:
-        return EvaluationConfig(
-            thresholds=tuple(args.thresholds),
-            relative=not args.absolute,
-            n_bootstrap=args.bootstrap,
-            seed=args.seed,
-        ).validate()
-    except ValueError as error:  # the config names its field; the user typed an option
-        raise InputError(
-            str(error).replace("evaluation.", "--").replace("n_bootstrap", "bootstrap")
-        ) from None
+    return from_args(EvaluationConfig, args, _EVALUATION_OPTIONS)
 
 
-def _write_diagnosis(result, out, name: str) -> int:
-    """results.json and report.html beside diagnosis.json, then the summary on screen."""
+def _diagnose_into(out, run, name: str) -> int:
+    """Run ``run(staging directory)`` (a diagnosis), add results.json and report.html, and publish
+    the whole directory at ``out`` at once (nothing of it is left if any step fails)."""
     from svrlens.evaluation import format_summary
     from svrlens.experiments.sweep import write_diagnosis_results
+    from svrlens.io import published_directory
     from svrlens.report import build_report
 
-    write_diagnosis_results(result, out, name=name)
-    report = build_report(out, title=f"svrlens diagnosis — {name}")
+    with published_directory(out, owned=_DIAGNOSIS_FILES) as staging:
+        result = run(staging)
+        write_diagnosis_results(result, staging, name=name)
+        build_report(staging, title=f"svrlens diagnosis — {name}")
     print(format_summary(result))
-    print(f"\nwrote {out}/diagnosis.json, {out}/summary.txt and {report}")
+    print(f"\nwrote {out}/diagnosis.json, {out}/summary.txt and {out}/report.html")
     return 0
 
 
 def _cmd_diagnose(args) -> int:
     from svrlens.evaluation import run_diagnosis
 
-    result = run_diagnosis(
-        args.train,
-        args.predictions,
-        test_dataset=args.test,
-        out_dir=args.out,
-        config=_evaluation_config(args),
-        cache_dir=args.cache,
-        save_matrices=True,
-        progress=not args.quiet,
+    config = _evaluation_config(args)
+    return _diagnose_into(
+        args.out,
+        lambda staging: run_diagnosis(
+            args.train,
+            args.predictions,
+            test_dataset=args.test,
+            out_dir=staging,
+            config=config,
+            cache_dir=args.cache,
+            save_matrices=True,
+            progress=not args.quiet,
+        ),
+        args.name,
     )
-    return _write_diagnosis(result, args.out, args.name)
+
+
+def _cmd_evaluate(args) -> int:
+    from pathlib import Path
+
+    from svrlens.evaluation import evaluate_run
+
+    config = _evaluation_config(args)
+    out = Path(args.out or Path(args.run) / "diagnosis")
+    return _diagnose_into(
+        out,
+        lambda staging: evaluate_run(args.run, out_dir=staging, config=config, progress=not args.quiet),
+        Path(args.run).name,
+    )
+
+
+def _cmd_calibrate(args) -> int:
+    from pathlib import Path
+
+    from svrlens.evaluation.calibration import calibrate
+    from svrlens.io import published_directory
+
+    config = _evaluation_config(args)
+    owned = ("calibration.json", "calibration.png", "calibration.svg")
+    with published_directory(args.out, owned=owned) as staging:
+        report = calibrate(args.dataset, out_dir=staging, config=config, progress=not args.quiet)
+    print(
+        f"{'predictor':36s} {'expected':>15s} {'verdict':>15s} {'gain':>6s} {'interval':>14s} {'Chamfer':>8s}"
+    )
+    for row in report["rows"]:
+        low, high = row["interval"]
+        mark = "" if row["expected"] is None else ("  ok" if row["expected"] == row["verdict"] else "  WRONG")
+        print(
+            f"{row['name']:36s} {row['expected'] or '–':>15s} {row['verdict']:>15s} {row['value']:6.2f} "
+            f"[{low:5.2f}, {high:5.2f}] {row['chamfer']:8.4f}{mark}"
+        )
+    print(f"wrote {Path(args.out) / 'calibration.json'} and {Path(args.out) / 'calibration.png'}")
+    return 0
 
 
 def _cmd_reproduce(args) -> int:
@@ -316,11 +387,6 @@ def _cmd_reproduce(args) -> int:
     if args.print_spec:
         print(json.dumps(spec.to_dict(), indent=1))
         return 0
-    for option in ("jobs", "cpus_per_run"):
-        if getattr(args, option) is not None and getattr(args, option) < 1:
-            raise InputError(
-                f"--{option.replace('_', '-')} must be at least 1, found {getattr(args, option)}"
-            )
     threads = args.cpus_per_run or 1
     if args.ray or args.ray_address:
         executor = RayExecutor(address=args.ray_address, cpus_per_run=threads)
@@ -339,63 +405,13 @@ def _cmd_report(args) -> int:
     return 0
 
 
-def _cmd_evaluate(args) -> int:
-    from pathlib import Path
-
-    from svrlens.evaluation import evaluate_run
-
-    out = Path(args.out or Path(args.run) / "diagnosis")
-    result = evaluate_run(args.run, out_dir=out, config=_evaluation_config(args), progress=not args.quiet)
-    return _write_diagnosis(result, out, Path(args.run).name)
-
-
-def _cmd_calibrate(args) -> int:
-    from pathlib import Path
-
-    from svrlens.evaluation.calibration import calibrate
-
-    report = calibrate(
-        args.dataset, out_dir=args.out, config=_evaluation_config(args), progress=not args.quiet
-    )
-    print(
-        f"{'predictor':36s} {'expected':>15s} {'verdict':>15s} {'gain':>6s} {'interval':>14s} {'Chamfer':>8s}"
-    )
-    for row in report["rows"]:
-        low, high = row["interval"]
-        mark = "" if row["expected"] is None else ("  ok" if row["expected"] == row["verdict"] else "  WRONG")
-        print(
-            f"{row['name']:36s} {row['expected'] or '–':>15s} {row['verdict']:>15s} {row['value']:6.2f} "
-            f"[{low:5.2f}, {high:5.2f}] {row['chamfer']:8.4f}{mark}"
-        )
-    print(f"wrote {Path(args.out) / 'calibration.json'} and {Path(args.out) / 'calibration.png'}")
-    return 0
-
-
 def _add_evaluation_options(parser) -> None:
-    """The options of an EvaluationConfig (svrlens.evaluation.config), shared by diagnose/evaluate."""
-    from svrlens.evaluation import DEFAULT_THRESHOLDS
+    """The options of an EvaluationConfig (svrlens.evaluation.config): diagnose, evaluate, calibrate."""
+    from svrlens.evaluation import EvaluationConfig
+    from svrlens.options import add_options
 
-    parser.add_argument(
-        "--thresholds",
-        type=float,
-        nargs="+",
-        default=list(DEFAULT_THRESHOLDS),
-        help="F-score thresholds, fractions of each ground truth's bounding-box side (default: "
-        f"{' '.join(f'{t:g}' for t in DEFAULT_THRESHOLDS)}; "
-        "a threshold below the point spacing is warned about)",
-    )
-    parser.add_argument(
-        "--absolute",
-        action="store_true",
-        help="thresholds are absolute distances, not fractions of the box side",
-    )
-    parser.add_argument(
-        "--bootstrap", type=int, default=1000, help="bootstrap resamples of every interval (default: 1000)"
-    )
-    parser.add_argument(
-        "--seed", type=int, default=0, help="seed of the bootstraps and clusterings (default: 0)"
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_options(parser, EvaluationConfig, _EVALUATION_OPTIONS)
+    _quiet_option(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -404,12 +420,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"svrlens {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    _parsers_for_models(commands)
+    _parsers_for_diagnosis(commands)
+    _parsers_for_data(commands)
+    return parser
+
+
+def _parsers_for_models(commands) -> None:
+    """demo, tendency, train, predict."""
+    from svrlens.models import ModelConfig
+    from svrlens.options import add_options
+    from svrlens.tendency.inputs import TendencyOptions
+    from svrlens.training import PRESETS, TrainConfig
 
     demo = commands.add_parser("demo", help="geometry + clustering tendency of a small generated example")
     demo.add_argument("--shapes", type=int, default=200, help="shapes per training set (default: 200)")
     demo.add_argument("--points", type=int, default=1024, help="points per cloud (default: 1024)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    demo.add_argument("--quiet", action="store_true", help="no progress bars")
+    _seed_option(demo)
+    _quiet_option(demo)
     demo.set_defaults(func=_cmd_demo)
 
     tendency = commands.add_parser(
@@ -418,29 +446,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tendency.add_argument(
         "input",
-        help=(
-            "DIST.npy (N, N), clouds (N, P, 3) or images (N, H, W, C) .npy, "
-            "or a folder of *.png / *.npy clouds"
-        ),
+        help="DIST.npy (N, N), clouds (N, P, 3) or images (N, H, W, C) .npy, "
+        "or a folder of *.png / *.npy clouds",
     )
     tendency.add_argument(
-        "--labels", help="L.npy: ground-truth cluster label per sample (then used instead of clustering)"
+        "--labels",
+        help="L.npy: ground-truth cluster label per sample, used instead of clustering (default: none)",
     )
+    add_options(tendency, TendencyOptions, _TENDENCY_OPTIONS)
     tendency.add_argument(
-        "--method",
-        choices=["adaptive-ap", "ap", "labels", "dispersion"],
-        default="adaptive-ap",
-        help="how clusters are found (default: adaptive-ap); dispersion: the k-medoids dispersion score",
+        "--json", help="write the full result (labels, scan, interval) to this JSON file (default: none)"
     )
-    tendency.add_argument(
-        "--k",
-        type=int,
-        nargs="+",
-        help="with --method dispersion: K of the k-medoids (default: 2); several give a sweep",
-    )
-    tendency.add_argument("--json", help="write the full result (labels, scan, interval) to this JSON file")
-    tendency.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    tendency.add_argument("--quiet", action="store_true", help="no progress bars")
+    _quiet_option(tendency)
     tendency.set_defaults(func=_cmd_tendency)
 
     train = commands.add_parser("train", help="train the ResNet-18 + FoldingNet model on a dataset")
@@ -457,20 +474,21 @@ def build_parser() -> argparse.ArgumentParser:
     existing.add_argument("--force", action="store_true", help="replace the run in --out, starting over")
     train.add_argument(
         "--preset",
-        choices=["laptop", "paper"],
+        choices=sorted(PRESETS),
         default="laptop",
-        help="laptop (default: 64 px, 600 epochs, 128-wide decoder on a 16 x 16 grid) or paper",
+        help="laptop (default: 64 px, 600 epochs, 128-wide decoder on a 16 x 16 grid) or paper; "
+        "the options below override it",
     )
-    train.add_argument("--epochs", type=int)
-    train.add_argument("--image-size", type=int)
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--lr", type=float)
-    train.add_argument(
-        "--labels", choices=["none", "weak", "full"], help="class-label supervision (default: none)"
-    )
-    train.add_argument("--seed", type=int)
-    train.add_argument("--device", help="auto (default), cpu, cuda, cuda:1 …")
-    train.add_argument("--quiet", action="store_true")
+
+    def per_preset(name, model=False):
+        values = {p: getattr(v["model"], name) if model else v.get(name) for p, v in PRESETS.items()}
+        fallback = getattr(ModelConfig(), name) if model else getattr(TrainConfig(model=ModelConfig()), name)
+        values = {p: fallback if v is None else v for p, v in values.items()}
+        return ", ".join(f"{'none' if v is None else v} ({p})" for p, v in values.items())
+
+    add_options(train, TrainConfig, _TRAIN_OPTIONS, defaults={n: per_preset(n) for n in PRESETS["laptop"]})
+    add_options(train, ModelConfig, _MODEL_OPTIONS, defaults={n: per_preset(n, True) for n in _MODEL_OPTIONS})
+    _quiet_option(train)
     train.set_defaults(func=_cmd_train)
 
     predict = commands.add_parser("predict", help="predict point clouds for images with a trained checkpoint")
@@ -479,9 +497,14 @@ def build_parser() -> argparse.ArgumentParser:
         "images", help="a dataset directory, a folder of PNGs, or an .npy of uint8 (N, H, W, 3)"
     )
     predict.add_argument("--out", required=True, help="PRED.npz with points, codewords, indices")
-    predict.add_argument("--batch-size", type=int, default=64)
+    predict.add_argument(
+        "--batch-size", type=_count(1), default=64, metavar="N", help="images per forward pass (default: 64)"
+    )
     predict.set_defaults(func=_cmd_predict)
 
+
+def _parsers_for_diagnosis(commands) -> None:
+    """diagnose, reproduce, report, evaluate, calibrate."""
     diagnose = commands.add_parser(
         "diagnose", help="recognition or reconstruction? diagnose any model's predictions"
     )
@@ -496,10 +519,15 @@ def build_parser() -> argparse.ArgumentParser:
     diagnose.add_argument(
         "--test", help="dataset directory whose 'test' split was predicted (default: --train)"
     )
-    diagnose.add_argument("--out", default="diagnosis", help="output directory (default: ./diagnosis)")
+    diagnose.add_argument(
+        "--out",
+        default="diagnosis",
+        help="output directory, written whole or not at all (default: ./diagnosis)",
+    )
     diagnose.add_argument(
         "--cache",
-        help="directory for resumable blocks of every Chamfer matrix (large data: a killed run resumes)",
+        help="directory for resumable blocks of every Chamfer matrix (large data: a killed run "
+        "resumes; default: none)",
     )
     diagnose.add_argument(
         "--name", default="your data", help="the data set's name in the report (default: 'your data')"
@@ -518,39 +546,38 @@ def build_parser() -> argparse.ArgumentParser:
         "paper (GPU), full",
     )
     reproduce.add_argument(
-        "--spec", help="an experiment spec JSON file instead of a preset (see --print-spec)"
+        "--spec", help="an experiment spec JSON file instead of a preset (see --print-spec; default: none)"
     )
     reproduce.add_argument(
         "--out",
         default="svrlens-results",
-        help=(
-            "output directory; re-running skips finished runs, resumes killed ones "
-            "(default: ./svrlens-results)"
-        ),
+        help="output directory; re-running skips finished runs, resumes killed ones "
+        "(default: ./svrlens-results)",
     )
     reproduce.add_argument(
         "--ray", action="store_true", help="run each model as a Ray task (local instance, or RAY_ADDRESS)"
     )
     reproduce.add_argument(
-        "--ray-address", help="Ray cluster address (auto, ray://host:10001); implies --ray"
+        "--ray-address",
+        help="Ray cluster address (auto, ray://host:10001); implies --ray (default: none, or RAY_ADDRESS)",
     )
     reproduce.add_argument(
         "--jobs",
-        type=int,
-        help=(
-            "runs trained at once on this machine, each in its own process "
-            "(default: one per CPU core, or 1 with a GPU); 1 trains in this process"
-        ),
+        type=_count(1),
+        metavar="N",
+        help="runs trained at once on this machine, each in its own process "
+        "(default: one per CPU core, or 1 with a GPU); 1 trains in this process",
     )
     reproduce.add_argument(
         "--cpus-per-run",
-        type=int,
+        type=_count(1),
+        metavar="N",
         help="CPU threads per run (default: 1, so the numbers do not depend on the machine's core count)",
     )
     reproduce.add_argument(
         "--print-spec", action="store_true", help="print the spec as JSON (a template for --spec) and exit"
     )
-    reproduce.add_argument("--quiet", action="store_true")
+    _quiet_option(reproduce)
     reproduce.set_defaults(func=_cmd_reproduce)
 
     report = commands.add_parser("report", help="rebuild report.html from a results directory")
@@ -559,7 +586,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("evaluate", help="diagnose a svrlens training run (report.html included)")
     evaluate.add_argument("run", help="run directory of 'svrlens train'")
-    evaluate.add_argument("--out", help="output directory (default: RUN/diagnosis)")
+    evaluate.add_argument(
+        "--out", help="output directory, written whole or not at all (default: RUN/diagnosis)"
+    )
     _add_evaluation_options(evaluate)
     evaluate.set_defaults(func=_cmd_evaluate)
 
@@ -575,6 +604,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_evaluation_options(calibrate)
     calibrate.set_defaults(func=_cmd_calibrate)
 
+
+def _parsers_for_data(commands) -> None:
+    """data synth, subsample, inspect, preview, export."""
+    from svrlens.data import SynthConfig
+    from svrlens.data.subsample import FAMILY_BASE
+    from svrlens.options import add_options
+
     data = commands.add_parser("data", help="synthetic datasets: synth, subsample, inspect, preview, export")
     data_commands = data.add_subparsers(
         dest="data_command", metavar="ACTION", parser_class=_Parser, required=True
@@ -582,71 +618,49 @@ def build_parser() -> argparse.ArgumentParser:
     synth = data_commands.add_parser(
         "synth", help="generate base dataset #1 (cube-sphere) or #2 (cube-pyramid-sphere)"
     )
-    synth.add_argument("family", choices=["cube-sphere", "cube-pyramid-sphere"])
     synth.add_argument("--out", required=True, help="dataset directory to write")
-    synth.add_argument("--shapes", type=int, help="number of shapes (default: 1000 / 10,000)")
-    synth.add_argument("--points", type=int, default=1024, help="points per cloud (default: 1024)")
-    synth.add_argument("--image-size", type=int, default=128, help="image side in pixels (default: 128)")
-    synth.add_argument(
-        "--mesh-resolution",
-        type=int,
-        help="grid cells per cube-face side (default: 16 up to 128 px, else 32)",
-    )
-    synth.add_argument(
-        "--mode",
-        choices=["radial", "nearest-vertex"],
-        default="radial",
-        help="morph construction (default: radial)",
-    )
-    synth.add_argument(
-        "--size",
-        choices=["volume", "bounding"],
-        default="volume",
-        help="base shapes of equal volume or bounding radius",
-    )
-    synth.add_argument(
-        "--sampling",
-        choices=["coupled", "independent"],
-        default="coupled",
-        help="point sampling across shapes (default: coupled)",
-    )
-    synth.add_argument("--seed", type=int, default=0)
+    add_options(synth, SynthConfig, _SYNTH_OPTIONS)
     synth.add_argument("--force", action="store_true", help="replace an existing directory")
-    synth.add_argument("--quiet", action="store_true")
+    _quiet_option(synth)
     synth.set_defaults(func=_cmd_data_synth)
+
     sub = data_commands.add_parser(
         "subsample", help="write the seven subsampled sets of a family (1.1, 1.2, 2.1, 2.2)"
     )
     sub.add_argument("base", help="base dataset directory")
-    sub.add_argument("--family", required=True, choices=["1.1", "1.2", "2.1", "2.2"])
+    sub.add_argument("--family", required=True, choices=sorted(FAMILY_BASE), help="the family of sets")
     sub.add_argument("--out", required=True, help="directory that receives <family>.1 … <family>.7")
-    sub.add_argument("--force", action="store_true")
+    sub.add_argument("--force", action="store_true", help="replace sets of the family already in --out")
     sub.set_defaults(func=_cmd_data_subsample)
+
     inspect = data_commands.add_parser(
         "inspect", help="counts, splits and the clustering tendency of the training images and shapes"
     )
-    inspect.add_argument("dataset")
-    inspect.add_argument("--split", default="train")
-    inspect.add_argument("--json", help="also write the summary to this JSON file")
-    inspect.add_argument("--seed", type=int, default=0)
-    inspect.add_argument("--quiet", action="store_true")
+    inspect.add_argument("dataset", help="dataset directory")
+    inspect.add_argument("--split", default="train", help="the split measured (default: train)")
+    inspect.add_argument("--json", help="also write the summary to this JSON file (default: none)")
+    _seed_option(inspect, "seed of the clusterings and bootstraps")
+    _quiet_option(inspect)
     inspect.set_defaults(func=_cmd_data_inspect)
+
     preview = data_commands.add_parser("preview", help="contact sheet of images and point clouds")
-    preview.add_argument("dataset")
+    preview.add_argument("dataset", help="dataset directory")
     preview.add_argument("--out", required=True, help="PNG to write (an SVG is written beside it)")
-    preview.add_argument("--count", type=int, default=8)
-    preview.add_argument("--split", default="train")
-    preview.add_argument("--seed", type=int, default=0)
+    preview.add_argument("--count", type=_count(1), default=8, metavar="N", help="samples shown (default: 8)")
+    preview.add_argument("--split", default="train", help="the split shown (default: train)")
+    _seed_option(preview, "seed of the samples chosen")
     preview.set_defaults(func=_cmd_data_preview)
+
     export = data_commands.add_parser(
         "export", help="export the meshes of a synthetic base dataset (PLY/OBJ via trimesh)"
     )
-    export.add_argument("dataset")
-    export.add_argument("--out", required=True, help="directory for the mesh files")
-    export.add_argument("--format", choices=["ply", "obj"], default="ply")
-    export.add_argument("--indices", type=int, nargs="+", help="shapes to export (default: all)")
+    export.add_argument("dataset", help="base dataset directory (made by 'svrlens data synth')")
+    export.add_argument("--out", required=True, help="directory for the mesh files, written whole")
+    export.add_argument("--format", choices=["ply", "obj"], default="ply", help="mesh format (default: ply)")
+    export.add_argument(
+        "--indices", type=_count(0), nargs="+", metavar="I", help="shapes to export (default: all)"
+    )
     export.set_defaults(func=_cmd_data_export)
-    return parser
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):
@@ -654,19 +668,25 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 
 
 def main(argv=None) -> int:
+    """Run the command line; returns the exit code (0 done, 2 bad input, 1 a bug, 130 interrupted)."""
+    import traceback
     import warnings
 
     warnings.formatwarning = _one_line_warning
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 2
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
         return int(args.func(args) or 0)
-    except (InputError, ValueError, OSError) as error:
+    except InputError as error:
         print(f"svrlens: error: {' '.join(str(error).split())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("svrlens: interrupted", file=sys.stderr)
         return 130
+    except Exception:
+        traceback.print_exc()
+        print(REPORT_BUG, file=sys.stderr)
+        return 1

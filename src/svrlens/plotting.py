@@ -24,14 +24,26 @@ def subplots(nrows: int = 1, ncols: int = 1, **kwargs):
 
 
 def save_figure(fig, out, *, dpi: int = 120) -> Path:
-    """Write ``fig`` to ``out`` (a ``.png`` also gets an ``.svg`` beside it), atomically."""
+    """Write ``fig`` to ``out`` (a ``.png`` also gets an ``.svg`` beside it), atomically: the pair
+    is written whole or not at all (a PNG whose SVG could not be written is removed).
+
+    Raises
+    ------
+    InputError
+        A file cannot be written (full disk, no permission); the message names its path.
+    """
     from svrlens.io import atomic_write
 
     out = Path(out)
     fmt = out.suffix.lstrip(".") or "png"
     atomic_write(out, lambda handle: fig.savefig(handle, format=fmt, dpi=dpi, bbox_inches="tight"))
     if fmt == "png":
-        atomic_write(
-            out.with_suffix(".svg"), lambda handle: fig.savefig(handle, format="svg", bbox_inches="tight")
-        )
+        try:
+            atomic_write(
+                out.with_suffix(".svg"),
+                lambda handle: fig.savefig(handle, format="svg", bbox_inches="tight"),
+            )
+        except BaseException:
+            out.unlink(missing_ok=True)
+            raise
     return out

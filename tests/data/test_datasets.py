@@ -63,7 +63,7 @@ def _copy(base, tmp_path):
             "images.npy: SHA-256 does not match",
         ),
         (lambda p: (p / "morph.npy").unlink(), "morph.npy: missing"),
-        (lambda p: (p / "manifest.json").write_text("{not json"), "manifest.json: unreadable manifest"),
+        (lambda p: (p / "manifest.json").write_text("{not json"), "manifest.json: not valid JSON"),
         (lambda p: (p / "manifest.json").unlink(), "manifest.json is missing"),
     ],
 )
@@ -203,7 +203,10 @@ def test_cli_end_to_end(tmp_path):
     "args,message",
     [
         (["synth", "torus", "--out", "X"], "argument family: invalid choice: 'torus'"),
-        (["synth", "cube-sphere", "--out", "X", "--image-size", "4"], "8–1024 px"),
+        (
+            ["synth", "cube-sphere", "--out", "X", "--image-size", "4"],
+            "--image-size: expected a value ≥ 8, found 4",
+        ),
         (["synth", "cube-sphere", "--out", "X", "--bogus"], "unrecognized arguments: --bogus"),
         (["inspect", "MISSING"], "MISSING: no such dataset directory"),
         (["subsample", "MISSING", "--family", "1.1", "--out", "Y"], "MISSING: no such dataset directory"),

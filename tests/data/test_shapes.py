@@ -131,16 +131,23 @@ def test_splits_and_weights():
 
 
 @pytest.mark.parametrize(
-    "config,message",
+    "values,message",
     [
-        (SynthConfig(family="torus"), "family: expected one of"),
-        (SynthConfig(mode="snap"), "mode: expected"),
-        (SynthConfig(size="huge"), "size: expected"),
-        (SynthConfig(sampling="lazy"), "sampling: expected"),
-        (SynthConfig(image_size=4), "8–1024 px"),
-        (SynthConfig(mesh_resolution=5), "expected an even n ≥ 2"),
+        (
+            dict(family="torus"),
+            "family: expected one of 'cube-sphere' or 'cube-pyramid-sphere', found 'torus'",
+        ),
+        (dict(mode="snap"), "mode: expected"),
+        (dict(size="huge"), "size: expected"),
+        (dict(sampling="lazy"), "sampling: expected"),
+        (dict(image_size=4), "image_size: expected a value ≥ 8, found 4"),
+        (dict(mesh_resolution=5), "mesh_resolution: expected an even number of grid cells, found 5"),
+        (dict(n_shapes=2.5), "n_shapes: expected an integer, found 2.5"),
+        (dict(n_points=10**9), "n_points: expected a value ≤ 1,000,000"),
+        (dict(n_shapes=10**7, image_size=1024), "expected a dataset of at most 64 GiB in memory"),
     ],
 )
-def test_config_errors(config, message):
+def test_config_errors_are_raised_before_anything_is_generated(values, message):
+    """Types and ranges when the config is built, the memory bound when it is resolved."""
     with pytest.raises(ValueError, match=message):
-        MorphFamily(config)
+        MorphFamily(SynthConfig(**values))

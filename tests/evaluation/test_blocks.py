@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 
@@ -47,3 +49,35 @@ def test_block_function_is_pure(rng):
     assert blocks.block_ranges(9, 4) == [(0, 4), (4, 8), (8, 9)]
     with pytest.raises(ValueError, match="block_rows"):
         blocks.block_ranges(9, 0)
+
+
+def test_a_killed_diagnosis_resumes_every_matrix_and_recomputes_a_damaged_block(tmp_path, monkeypatch):
+    """``diagnose --cache``: every large matrix (training shapes, test shapes, predictions, test ×
+    train, predictions × train, …) is cached; a re-run after a kill computes only the missing
+    block and the damaged one, and gives the same diagnosis."""
+    from svrlens.evaluation import EvaluationConfig, run_diagnosis
+    from tests import refusals
+
+    base = refusals.base_dataset(tmp_path)  # 14 training, 4 test samples
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(4, 64, 3)).astype(np.float32)
+    predictions = refusals.predictions(tmp_path, "p.npz", points=points)
+    config = EvaluationConfig(n_bootstrap=10, null_references=1)
+    cache = tmp_path / "cache"
+    first = run_diagnosis(base, predictions, config=config, cache_dir=cache)
+    records = {path.parent: json.loads(path.read_text()) for path in cache.glob("*/cache.json")}
+    # train × train shapes, test × test, predictions × predictions, test × train, train × test, …
+    assert {tuple(r["shape"]) for r in records.values()} == {(14, 14), (4, 4), (4, 14), (14, 4)}
+    assert len(records) == 7
+
+    matrices = sorted(records)
+    sorted(matrices[0].glob("block_*.npy"))[0].unlink()  # killed before this block was saved
+    damaged = sorted(matrices[1].glob("block_*.npy"))[0]
+    damaged.write_bytes(damaged.read_bytes()[:-12])  # torn by a full disk or a kill
+    computed = []
+    real = blocks.chamfer_block
+    monkeypatch.setattr(blocks, "chamfer_block", lambda *a, **k: computed.append(1) or real(*a, **k))
+    again = run_diagnosis(base, predictions, config=config, cache_dir=cache)
+    assert len(computed) == 2
+    for key in ("verdict", "statistic", "model", "oracle_nn"):  # as JSON: NaN intervals compare equal
+        assert json.dumps(again[key], sort_keys=True) == json.dumps(first[key], sort_keys=True), key

@@ -198,7 +198,7 @@ def test_load_predictions_errors(tmp_path):
         (save("nopoints.npz", x=good), "expected an array 'points'"),
         (save("nan.npz", points=np.full((3, 8, 3), np.nan, np.float32)), "points contain NaN or inf"),
         (save("count.npz", points=good[:2]), r"expected 3 predictions \(one per test sample\), found 2"),
-        (save("flat.npz", points=good[:, :, :2]), r"expected points of shape \(N, P, 3\)"),
+        (save("flat.npz", points=good[:, :, :2]), r"points: expected shape \(N, P, 3\)"),
         (save("gaps.npz", points=good, indices=np.array([3, 5, 9])), "no prediction for 1 test samples"),
     ]
     for path, message in cases:

@@ -101,7 +101,33 @@ def test_unknown_preset():
         (lambda d: d.update(seeds=[0, 0]), "seeds: expected distinct"),
         (lambda d: d.update(seeds="0"), "seeds: expected a list"),
         (lambda d: d["bases"].pop("cube-sphere"), "needs base 'cube-sphere'"),
-        (lambda d: d["evaluation"].update(thresholds=[-1]), "thresholds: expected positive"),
+        (
+            lambda d: d["evaluation"].update(thresholds=[-1]),
+            r"evaluation.thresholds\[0\]: expected a value > 0, found -1",
+        ),
+        (
+            lambda d: d["studies"][0]["train"].update(epochs=2.5),
+            r"studies\[0\].train.epochs: expected an integer",
+        ),
+        (
+            lambda d: d["bases"]["cube-sphere"].update(n_shapes=10**10),
+            "bases.cube-sphere.n_shapes: expected a value ≤ 10,000,000",
+        ),
+        (
+            lambda d: d["bases"]["cube-sphere"].update(n_points=10**9),
+            "bases.cube-sphere.n_points: expected a value ≤ 1,000,000",
+        ),
+        (
+            lambda d: d["studies"][0]["train"]["model"].update(decoder_width=0),
+            r"studies\[0\].train.model.decoder_width: expected a value ≥ 1, found 0",
+        ),
+        (
+            lambda d: d["evaluation"].update(thresholds=[float("nan")]),
+            r"evaluation.thresholds\[0\]: expected a finite number",
+        ),
+        (lambda d: d["evaluation"].update(n_bootstrap="many"), "evaluation.n_bootstrap: expected an integer"),
+        (lambda d: d.update(seeds=[-1]), "seeds: expected a list of integers"),
+        (lambda d: d["studies"][0].update(family=3), r"studies\[0\].family: expected a string"),
         (lambda d: d.update(version=99), "spec version: expected 1"),
     ],
 )

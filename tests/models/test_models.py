@@ -132,5 +132,5 @@ def test_model_forward_and_class_head():
     assert model.classify(codewords).shape == (2, 3)
     with pytest.raises(ValueError, match="without a class head"):
         build_model(ModelConfig(grid_size=8, decoder_width=16)).classify(codewords)
-    with pytest.raises(ValueError, match="model config"):
+    with pytest.raises(ValueError, match="grid_size: expected a value ≥ 2, found 1"):
         build_model(ModelConfig(grid_size=1))

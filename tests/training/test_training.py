@@ -268,7 +268,7 @@ def test_predict_cli_and_errors(tiny_dataset, tmp_path):
         ),
         (
             _cli("train", tiny_dataset, "--out", tmp_path / "r", "--image-size", "8"),
-            "image_size: expected 32–512 px",
+            "--image-size: expected a value ≥ 32, found 8",
         ),
     ]
     for command, message in cases:

@@ -24,33 +24,58 @@ from pathlib import Path
 import numpy as np
 
 from svrlens.errors import InputError
-from svrlens.io import load_npy
+from svrlens.io import load_npy, load_npz, numeric_array
 
 SHAPE_SUFFIXES = (".ply", ".obj", ".off", ".npy", ".npz")
 DEFAULT_DENSE_POINTS = 4096
 
 
 def _load_mesh_or_cloud(path: Path):
-    """(trimesh.Trimesh with faces and positive area, or None; the vertices otherwise)."""
+    """(trimesh.Trimesh with faces and positive area, or None; the vertices otherwise).
+
+    A third-party loader accepts much: the mesh is checked before it is used. Faces that index
+    no vertex, and NaN or inf vertices, are errors; a mesh with faces but zero area (read as the
+    point cloud of its vertices) and one whose faces use fewer than half of its vertices (only
+    the surface is sampled) draw a warning.
+    """
+    import warnings
+
     import trimesh
 
     try:
-        loaded = trimesh.load(path, force=None, process=False)
+        loaded = trimesh.load(path, file_type=path.suffix.lower().lstrip("."), force=None, process=False)
+        if isinstance(loaded, trimesh.Scene):
+            loaded = loaded.to_geometry() if hasattr(loaded, "to_geometry") else loaded.dump(concatenate=True)
     except Exception as error:  # trimesh raises many types for malformed files
         raise InputError(f"not a readable mesh or point cloud ({type(error).__name__})", path) from None
-    if isinstance(loaded, trimesh.Scene):
-        loaded = loaded.to_geometry() if hasattr(loaded, "to_geometry") else loaded.dump(concatenate=True)
-    if isinstance(loaded, trimesh.Trimesh) and len(loaded.faces) and loaded.area > 0:
-        if not np.isfinite(loaded.vertices).all():
-            raise InputError("mesh vertices contain NaN or inf", path)
-        return loaded, None
-    return None, np.asarray(getattr(loaded, "vertices", np.zeros((0, 3))))
+    vertices = np.asarray(getattr(loaded, "vertices", np.zeros((0, 3))))
+    faces = np.asarray(getattr(loaded, "faces", np.zeros((0, 3), np.int64)))
+    if not isinstance(loaded, trimesh.Trimesh) or len(faces) == 0:
+        return None, vertices
+    if faces.min() < 0 or faces.max() >= len(vertices):
+        bad = int(((faces < 0) | (faces >= len(vertices))).any(1).sum())
+        raise InputError(
+            f"faces: {bad} of {len(faces)} faces index vertices that do not exist ({len(vertices)} vertices)",
+            path,
+        )
+    if not np.isfinite(vertices).all():
+        raise InputError("mesh vertices contain NaN or inf", path)
+    if not loaded.area > 0:
+        warnings.warn(f"{path}: the mesh has faces but zero area; its vertices are read as a point cloud")
+        return None, vertices
+    unused = len(vertices) - len(np.unique(faces))
+    if unused > len(vertices) / 2:
+        warnings.warn(
+            f"{path}: {unused} of {len(vertices)} vertices are used by no face; only the surface is sampled"
+        )
+    return loaded, None
 
 
 def _checked(cloud, path: Path) -> np.ndarray:
-    cloud = np.asarray(cloud, np.float64)
+    cloud = numeric_array(np.asarray(cloud), path, "points")
     if cloud.ndim != 2 or cloud.shape[1] != 3 or len(cloud) == 0:
         raise InputError(f"expected points of shape (P, 3) with P ≥ 1, found {cloud.shape}", path)
+    cloud = cloud.astype(np.float64)
     if not np.isfinite(cloud).all():
         raise InputError("points contain NaN or inf", path)
     return cloud
@@ -59,15 +84,7 @@ def _checked(cloud, path: Path) -> np.ndarray:
 def _array_cloud(path: Path) -> np.ndarray:
     if path.suffix.lower() == ".npy":
         return load_npy(path)
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            if "points" not in archive.files:
-                raise InputError(f"expected an array 'points', found {archive.files}", path)
-            return archive["points"]
-    except InputError:
-        raise
-    except Exception as error:
-        raise InputError(f"not a readable .npz ({type(error).__name__})", path) from None
+    return load_npz(path, required=("points",))["points"]
 
 
 def raw_cloud(path: Path, rng: np.random.Generator, mesh_points: int = 1024) -> np.ndarray:

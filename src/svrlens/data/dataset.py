@@ -29,7 +29,7 @@ import numpy as np
 
 from svrlens import __version__
 from svrlens.errors import InputError
-from svrlens.io import DIRECTORY_MODE, load_npy
+from svrlens.io import DIRECTORY_MODE, cannot_write, load_npy, numeric_array, read_json
 
 FORMAT_VERSION = 1
 ARRAYS = ("images", "points", "morph", "labels", "dense")
@@ -146,10 +146,15 @@ def save_dataset(
     labels = None if labels is None else np.ascontiguousarray(labels, dtype=np.int64)
     dense = None if dense is None else np.ascontiguousarray(dense, dtype=np.float32)
     _check_arrays(images, points, morph, labels, splits, dense)
+    if path.exists() and not path.is_dir():
+        raise InputError("exists and is not a directory; use another path", path)
     if path.exists() and any(path.iterdir()) and not overwrite:
-        raise InputError("already exists and is not empty (pass overwrite / --force to replace it)", path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        raise InputError("already exists and is not empty (--force replaces it)", path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    except OSError as error:
+        raise cannot_write(path, error) from None
     try:
         hashes = {}
         for name, array in zip(ARRAYS, (images, points, morph, labels, dense)):
@@ -181,10 +186,41 @@ def save_dataset(
             shutil.rmtree(old)
         else:
             os.replace(staging, path)
+    except OSError as error:  # a full disk, no permission: named, and nothing left behind
+        shutil.rmtree(staging, ignore_errors=True)
+        raise cannot_write(path, error) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return path
+
+
+def _integers(values) -> bool:
+    return isinstance(values, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in values)
+
+
+def _checked_manifest(manifest, path: Path) -> tuple[dict, dict]:
+    """(sha256 table, splits as int64 arrays) of a manifest, every field it is used for checked."""
+    if not isinstance(manifest, dict):
+        raise InputError(f"expected an object, found {type(manifest).__name__}", path)
+    hashes, splits = manifest.get("sha256"), manifest.get("splits")
+    if not isinstance(hashes, dict) or not all(isinstance(v, str) for v in hashes.values()):
+        raise InputError(
+            f"sha256: expected an object of file name → hex digest, found {hashes!r}"[:200], path
+        )
+    if not isinstance(splits, dict):
+        raise InputError(f"splits: expected an object of split → indices, found {splits!r}"[:200], path)
+    for name, index in splits.items():
+        if not _integers(index):
+            raise InputError(
+                f"splits.{name}: expected a list of integer indices, found {index!r}"[:200], path
+            )
+    for key in ("generator",):
+        if manifest.get(key) is not None and not isinstance(manifest[key], str):
+            raise InputError(f"{key}: expected a string, found {manifest[key]!r}", path)
+    if manifest.get("parameters") is not None and not isinstance(manifest["parameters"], dict):
+        raise InputError(f"parameters: expected an object, found {manifest['parameters']!r}"[:200], path)
+    return hashes, {k: np.asarray(v, np.int64) for k, v in splits.items()}
 
 
 def load_dataset(path, *, verify: bool = True, mmap: bool = True) -> Dataset:
@@ -207,12 +243,8 @@ def load_dataset(path, *, verify: bool = True, mmap: bool = True) -> Dataset:
     manifest_path = path / "manifest.json"
     if not manifest_path.is_file():
         raise InputError("not a svrlens dataset: manifest.json is missing", path)
-    try:
-        manifest = json.loads(manifest_path.read_text())
-        hashes = manifest["sha256"]
-        splits = {k: np.asarray(v, np.int64) for k, v in manifest["splits"].items()}
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as error:
-        raise InputError(f"unreadable manifest ({type(error).__name__}: {error})", manifest_path) from None
+    manifest = read_json(manifest_path)
+    hashes, splits = _checked_manifest(manifest, manifest_path)
     if manifest.get("format_version") != FORMAT_VERSION:
         raise InputError(
             f"expected format_version {FORMAT_VERSION}, found {manifest.get('format_version')!r}",
@@ -232,7 +264,14 @@ def load_dataset(path, *, verify: bool = True, mmap: bool = True) -> Dataset:
             raise InputError(
                 "SHA-256 does not match manifest.json: the file is corrupt, truncated or was changed", file
             )
-        arrays[name] = np.load(file, mmap_mode="r", allow_pickle=False) if mmap else load_npy(file)
+        try:
+            arrays[name] = np.load(file, mmap_mode="r", allow_pickle=False) if mmap else load_npy(file)
+        except (ValueError, OSError, EOFError):
+            load_npy(file)  # raises the InputError that names the file and the problem
+            raise
+    for name, kinds in (("points", "iuf"), ("morph", "iuf"), ("labels", "iu"), ("dense", "iuf")):
+        if arrays[name] is not None:
+            numeric_array(arrays[name], path / f"{name}.npy", name, kinds=kinds)
     try:
         _check_arrays(*(arrays[k] for k in ("images", "points", "morph", "labels")), splits, arrays["dense"])
     except ValueError as error:

@@ -2,15 +2,19 @@
 
 ::
 
-    DIR/images/NAME.png          one image per sample (any size, all the same; RGBA is composited on white)
+    DIR/images/NAME.png          one image per sample (any size, all the same; RGBA is composited on white;
+                                 suffixes in any case, .PNG too)
     DIR/shapes/NAME.ply|obj|off  a mesh (sampled to ``n_points`` area-uniform points, seeded) or a
                                  point cloud (.ply without faces)
     DIR/shapes/NAME.npy          a point cloud (P, 3)
     DIR/shapes/NAME.npz          a point cloud in the array 'points' (P, 3)
     DIR/split.json               optional {"train": [NAME…], "val": […], "test": […]};
                                  without it every sample is in "train" and in "test"
-    DIR/labels.json              optional {NAME: label}, labels int or str (strings are numbered
-                                 in sorted order)
+    DIR/labels.json              optional {NAME: label}, labels all int or all str (strings are
+                                 numbered in sorted order)
+
+A split lists each name once; a sample in both train and test, a shape without an image and a
+file in images/ that is not a PNG each draw a warning.
 
 A mesh is sampled twice, independently: ``n_points`` training points and ``dense_points`` (4096)
 points of the dense evaluation cloud that predictions are scored against. A point cloud of at
@@ -26,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from svrlens.errors import InputError
-from svrlens.io import read_image, read_json
+from svrlens.io import files_with_suffix, read_image, read_json
 
 from .clouds import DEFAULT_DENSE_POINTS, SHAPE_SUFFIXES, read_shapes
 from .dataset import SPLITS, Dataset
@@ -46,7 +50,7 @@ def load_folder(
         raise InputError(
             "expected a dataset directory (manifest.json) or a folder with images/ and shapes/", path
         )
-    image_files = {p.stem: p for p in sorted(images_dir.glob("*.png"))}
+    image_files = {p.stem: p for p in files_with_suffix(images_dir, ".png")}
     shape_files = {}
     for p in sorted(shapes_dir.iterdir()):
         if p.suffix.lower() in SHAPE_SUFFIXES:
@@ -62,6 +66,7 @@ def load_folder(
             f"expected shapes/{missing_shapes[0]}.ply|obj|off|npy|npz)",
             shapes_dir,
         )
+    _warn_unused(images_dir, image_files, shapes_dir, shape_files)
     names = sorted(image_files)
     images = [read_image(image_files[n]) for n in names]
     for name, image in zip(names, images):
@@ -76,34 +81,8 @@ def load_folder(
     splits = {"train": np.arange(len(names)), "test": np.arange(len(names))}
     split_file = path / "split.json"
     if split_file.exists():
-        declared = read_json(split_file)
-        if not isinstance(declared, dict) or not set(declared) <= set(SPLITS):
-            raise InputError(
-                f"expected an object with keys among {SPLITS}, found {type(declared).__name__} "
-                f"{sorted(declared) if isinstance(declared, dict) else ''}",
-                split_file,
-            )
-        unknown = [n for names_ in declared.values() for n in names_ if n not in position]
-        if unknown:
-            raise InputError(f"names without an image: {unknown[:3]}", split_file)
-        splits = {k: np.asarray([position[n] for n in v], np.int64) for k, v in declared.items()}
-    labels = None
-    label_file = path / "labels.json"
-    if label_file.exists():
-        declared = read_json(label_file)
-        if not isinstance(declared, dict):
-            raise InputError(
-                f"expected an object {{NAME: label}}, found {type(declared).__name__}", label_file
-            )
-        missing = [n for n in names if n not in declared]
-        if missing:
-            raise InputError(f"no label for {len(missing)} samples (first: {missing[0]!r})", label_file)
-        values = [declared[n] for n in names]
-        if all(isinstance(v, int) for v in values):
-            labels = np.asarray(values, np.int64)
-        else:
-            classes = sorted({str(v) for v in values})
-            labels = np.asarray([classes.index(str(v)) for v in values], np.int64)
+        splits = _declared_splits(split_file, position)
+    labels = _declared_labels(path / "labels.json", names)
     manifest = {
         "generator": "user folder",
         "names": names,
@@ -111,6 +90,82 @@ def load_folder(
         "seed": seed,
     }
     return Dataset(np.stack(images), clouds, None, labels, splits, manifest, path, dense=dense)
+
+
+def _warn_unused(images_dir: Path, image_files: dict, shapes_dir: Path, shape_files: dict) -> None:
+    """A word for every file that is not read: shapes without an image, images not in PNG."""
+    import warnings
+
+    orphans = sorted(set(shape_files) - set(image_files))
+    if orphans:
+        warnings.warn(
+            f"{shapes_dir}: {len(orphans)} shapes have no image and are not read (first: {orphans[0]!r})",
+            stacklevel=3,
+        )
+    others = sorted(p.name for p in images_dir.iterdir() if p.is_file() and p.suffix.lower() != ".png")
+    if others:
+        warnings.warn(
+            f"{images_dir}: {len(others)} files are not PNG images and are not read (first: {others[0]!r})",
+            stacklevel=3,
+        )
+
+
+def _declared_splits(split_file: Path, position: dict) -> dict:
+    """split.json as {split: int64 indices}: each value a list of sample names, none repeated
+    within a split; a sample in both train and test draws a warning (the test then measures
+    memory, not generalisation)."""
+    import warnings
+
+    declared = read_json(split_file)
+    if not isinstance(declared, dict) or not set(declared) <= set(SPLITS):
+        raise InputError(
+            f"expected an object with keys among {SPLITS}, found {type(declared).__name__} "
+            f"{sorted(declared) if isinstance(declared, dict) else ''}",
+            split_file,
+        )
+    for split, members in declared.items():
+        if not isinstance(members, list) or not all(isinstance(n, str) for n in members):
+            raise InputError(
+                f"{split}: expected a list of sample names (strings), found {members!r}"[:200], split_file
+            )
+        repeated = sorted({n for n in members if members.count(n) > 1})
+        if repeated:
+            raise InputError(f"{split}: the name {repeated[0]!r} appears more than once", split_file)
+    unknown = [n for members in declared.values() for n in members if n not in position]
+    if unknown:
+        raise InputError(f"names without an image: {unknown[:3]}", split_file)
+    shared = sorted(set(declared.get("train", [])) & set(declared.get("test", [])))
+    if shared:
+        warnings.warn(
+            f"{split_file}: {len(shared)} samples are in both train and test (first: {shared[0]!r})",
+            stacklevel=3,
+        )
+    return {k: np.asarray([position[n] for n in v], np.int64) for k, v in declared.items()}
+
+
+def _declared_labels(label_file: Path, names: list) -> np.ndarray | None:
+    """labels.json as int64 (N,): integer labels kept, string labels numbered in sorted order;
+    any other value (a list, an object, a number with a fraction, a boolean) is refused."""
+    if not label_file.exists():
+        return None
+    declared = read_json(label_file)
+    if not isinstance(declared, dict):
+        raise InputError(f"expected an object {{NAME: label}}, found {type(declared).__name__}", label_file)
+    missing = [n for n in names if n not in declared]
+    if missing:
+        raise InputError(f"no label for {len(missing)} samples (first: {missing[0]!r})", label_file)
+    values = [declared[n] for n in names]
+    for name, value in zip(names, values):
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise InputError(
+                f"{name}: expected an integer or a string label, found {value!r}"[:200], label_file
+            )
+    if all(isinstance(v, int) for v in values):
+        return np.asarray(values, np.int64)
+    if not all(isinstance(v, str) for v in values):
+        raise InputError("expected labels all integers or all strings, found both", label_file)
+    classes = sorted(set(values))
+    return np.asarray([classes.index(v) for v in values], np.int64)
 
 
 def open_dataset(path, **options) -> Dataset:

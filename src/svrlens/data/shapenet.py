@@ -19,13 +19,12 @@ The real datasets are large: select with ``categories`` and ``max_models`` per c
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from svrlens.errors import InputError
-from svrlens.io import read_image
+from svrlens.io import read_image, read_json, read_lines
 
 from .clouds import DEFAULT_DENSE_POINTS, read_shapes
 from .dataset import Dataset
@@ -57,9 +56,10 @@ def _finish(root, samples, splits, categories, n_points, dense_points, seed, lay
 
 
 def _lines(path: Path) -> list[str]:
+    """The non-blank lines of a list file (any encoding BOM, any line ending: :func:`read_lines`)."""
     if not path.is_file():
         raise InputError("missing (required by this layout)", path)
-    return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    return read_lines(path)
 
 
 def load_what3d(
@@ -163,10 +163,11 @@ def load_r2n2(
     everything = list(range(len(samples)))
     splits = {"train": everything, "test": everything}
     if split_file is not None:
-        try:
-            declared = json.loads(Path(split_file).read_text())
-        except (OSError, json.JSONDecodeError) as error:
-            raise InputError(f"unreadable split file ({type(error).__name__})", split_file) from None
+        declared = read_json(split_file)
+        if not isinstance(declared, dict) or not all(
+            isinstance(v, list) and all(isinstance(m, str) for m in v) for v in declared.values()
+        ):
+            raise InputError('expected an object {"train": ["cat/model", …], …}', split_file)
         position = {name.rsplit("/", 1)[0]: k for k, (name, _, _, _) in enumerate(samples)}
         splits = {k: [position[m] for m in v if m in position] for k, v in declared.items()}
     return _finish(renderings, samples, splits, chosen, n_points, dense_points, seed, "3D-R2N2")

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from svrlens.errors import InputError
+
 from .dataset import Dataset, save_dataset
 
 N_SETS = 7
@@ -115,7 +117,7 @@ def draw_indices(morph: np.ndarray, train: np.ndarray, family: str, n: int):
     if not 1 <= n <= n_sets(family):
         raise ValueError(f"set number: expected 1…{n_sets(family)}, found {n}")
     if per_cluster * len(centres) > len(train):
-        raise ValueError(
+        raise InputError(
             f"base training split: expected ≥ {per_cluster * len(centres)} shapes, found {len(train)}"
         )
     free = np.ones(len(train), bool)
@@ -136,11 +138,17 @@ def subsample(base: Dataset, family: str, n: int):
     centres, per_cluster, spreads, end_targets = _design(family)
     if base.morph is None or base.morph.shape[1] != centres.shape[1]:
         found = None if base.morph is None else base.morph.shape[1]
-        raise ValueError(
-            f"base dataset: family {family} needs morph weights over {centres.shape[1]} base shapes, "
-            f"found {found}"
+        raise InputError(
+            f"family {family} needs morph weights over {centres.shape[1]} base shapes, found {found}",
+            base.path,
         )
     morph = np.asarray(base.morph)
+    if per_cluster * len(centres) > len(base.splits.get("train", [])):
+        raise InputError(
+            f"family {family} needs ≥ {per_cluster * len(centres)} training shapes, "
+            f"found {len(base.splits.get('train', []))}",
+            base.path,
+        )
     train, cluster = draw_indices(morph, np.asarray(base.splits["train"]), family, n)
     val, test = np.asarray(base.splits["val"]), np.asarray(base.splits["test"])
     order = np.concatenate([train, val, test])
@@ -240,26 +248,64 @@ def write_family(
     base: Dataset, family: str, out_dir, *, overwrite: bool = False, figure: bool = True
 ) -> list:
     """Write the sets ``out_dir/<family>.1`` … ``<family>.n`` (n = :func:`n_sets`) and, with ``figure``,
-    ``out_dir/coverage-<family>.png`` (+ .svg) in the manner of fig. 3; returns the set paths."""
+    ``out_dir/coverage-<family>.png`` (+ .svg) in the manner of fig. 3; returns the set paths.
+
+    Everything is written into a temporary directory first and moved into place at the end, so
+    a failure leaves none of the family behind; sets already there are refused unless
+    ``overwrite``.
+
+    Raises
+    ------
+    InputError
+        A base dataset of the wrong kind (named), or sets already in ``out_dir`` (named).
+    """
+    import os
+    import shutil
+    import tempfile
     from pathlib import Path
+
+    from svrlens.io import cannot_write
 
     from .dataset import load_dataset
     from .figures import coverage_figure
 
-    expected = FAMILY_BASE.get(family)
+    _design(family)  # an unknown family is refused before anything is read
+    expected = FAMILY_BASE[family]
     generator = base.manifest.get("generator", "")
-    if expected is not None and not generator.endswith(expected):
-        raise ValueError(
-            f"family {family}: expected a {expected} base dataset, found generator {generator!r}"
+    if not str(generator).endswith(expected):
+        raise InputError(
+            f"family {family}: expected a {expected} base dataset, found generator {generator!r}", base.path
         )
-    paths = []
-    for n in range(1, n_sets(family) + 1):
-        path = write_set(base, family, n, Path(out_dir) / f"{family}.{n}", overwrite=overwrite)
-        paths.append(path)
-    if figure:
-        coverage_figure(
-            {p.name: load_dataset(p, verify=False) for p in paths},
-            Path(out_dir) / f"coverage-{family}.png",
-            title=f"training-set coverage of the subsampled sets {family}.n",
-        )
-    return paths
+    out_dir = Path(out_dir)
+    names = [f"{family}.{n}" for n in range(1, n_sets(family) + 1)]
+    present = [out_dir / name for name in names if (out_dir / name).exists()]
+    if present and not overwrite:
+        raise InputError("already exists (--force replaces the family)", present[0])
+    created, done = not out_dir.exists(), False
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{family}.", suffix=".tmp", dir=out_dir))
+    except OSError as error:
+        raise cannot_write(out_dir, error) from None
+    try:
+        for n, name in enumerate(names, 1):
+            write_set(base, family, n, staging / name)
+        if figure:
+            coverage_figure(
+                {name: load_dataset(staging / name, verify=False) for name in names},
+                staging / f"coverage-{family}.png",
+                title=f"training-set coverage of the subsampled sets {family}.n",
+            )
+        for item in sorted(staging.iterdir()):
+            target = out_dir / item.name
+            if target.is_dir():
+                shutil.rmtree(target)
+            os.replace(item, target)
+        done = True
+    except OSError as error:
+        raise cannot_write(out_dir, error) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        if created and not done:  # nothing of this attempt is left, not even the directory it made
+            shutil.rmtree(out_dir, ignore_errors=True)
+    return [out_dir / name for name in names]

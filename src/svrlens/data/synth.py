@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
+from typing import Annotated, Literal, Optional
 
 import numpy as np
+from pydantic import AfterValidator, Field
 from tqdm.auto import tqdm
 
+from svrlens.options import Int, Seed, option, validated
+
 from .dataset import Dataset
-from .mesh import SIZE_MODES, base_vertices, cube_grid_mesh
+from .mesh import base_vertices, cube_grid_mesh
 from .render import render_isometric
 from .sampling import sample_surface
 
@@ -19,9 +23,22 @@ SPLIT_FRACTIONS = {"train": 0.7, "test": 0.2, "val": 0.1}
 _CHUNK = 256
 SAMPLING_MODES = ("coupled", "independent")
 _COUPLED_STREAM = 2**32  # outside the range of shape indices
+# A base dataset is generated in memory: refuse one that cannot fit before generating anything.
+MAX_DATASET_BYTES = 2**36
 
 
-@dataclass
+def _even(n: int) -> int:
+    if n % 2:
+        raise ValueError("an even number of grid cells")
+    return n
+
+
+def dataset_bytes(n_shapes: int, image_size: int, n_points: int, dense_points: int) -> int:
+    """Bytes of a generated dataset's arrays: uint8 images, float32 points and dense clouds."""
+    return n_shapes * (image_size * image_size * 3 + (n_points + dense_points) * 3 * 4)
+
+
+@validated
 class SynthConfig:
     """Parameters of a synthetic base dataset (saved in its manifest).
 
@@ -47,35 +64,48 @@ class SynthConfig:
         whatever ``sampling`` is: predictions and baselines are scored against it, and a
         training cloud against it measures the sampling floor (svrlens.evaluation.references)
     seed : every random choice (split, per-shape samples) derives from it
+
+    Types and ranges are checked when the object is built or a field is set (a one-line
+    ``ValueError`` naming the field); :meth:`resolved` also refuses a dataset whose arrays would
+    exceed :data:`MAX_DATASET_BYTES` (64 GiB), before anything is generated.
     """
 
-    family: str = "cube-sphere"
-    n_shapes: int | None = None
-    n_points: int = 1024
-    image_size: int = 128
-    mesh_resolution: int | None = None
-    mode: str = "radial"
-    size: str = "volume"
-    sampling: str = "coupled"
-    dense_points: int = 4096
-    seed: int = 0
+    family: Annotated[
+        Literal["cube-sphere", "cube-pyramid-sphere"], option("base dataset #1 or #2", flag="family")
+    ] = "cube-sphere"
+    n_shapes: Annotated[
+        Optional[Annotated[Int, Field(ge=10, le=10**7)]],
+        option(
+            "number of shapes",
+            flag="--shapes",
+            default_text="1000 for cube-sphere, 10,000 for cube-pyramid-sphere",
+        ),
+    ] = None
+    n_points: Annotated[Int, option("points per cloud", flag="--points", ge=1, le=10**6)] = 1024
+    image_size: Annotated[Int, option("image side", unit="px", ge=8, le=1024)] = 128
+    mesh_resolution: Annotated[
+        Optional[Annotated[Int, AfterValidator(_even), Field(ge=2, le=256)]],
+        option("grid cells per cube-face side (even)", default_text="16 up to 128 px, else 32"),
+    ] = None
+    mode: Annotated[Literal["radial", "nearest-vertex"], option("morph construction")] = "radial"
+    size: Annotated[
+        Literal["volume", "bounding"], option("base shapes of equal volume or bounding radius")
+    ] = "volume"
+    sampling: Annotated[Literal["coupled", "independent"], option("point sampling across shapes")] = "coupled"
+    dense_points: Annotated[
+        Int, option("points of each shape's dense evaluation cloud (0: none)", ge=0, le=10**6)
+    ] = 4096
+    seed: Annotated[Seed, option("seed of every random choice (splits, samples)")] = 0
 
     def resolved(self) -> "SynthConfig":
-        if self.family not in FAMILIES:
-            raise ValueError(f"family: expected one of {sorted(FAMILIES)}, found {self.family!r}")
-        if self.mode not in ("radial", "nearest-vertex"):
-            raise ValueError(f"mode: expected 'radial' or 'nearest-vertex', found {self.mode!r}")
-        if self.sampling not in SAMPLING_MODES:
-            raise ValueError(f"sampling: expected one of {SAMPLING_MODES}, found {self.sampling!r}")
-        if self.size not in SIZE_MODES:
-            raise ValueError(f"size: expected one of {SIZE_MODES}, found {self.size!r}")
-        n_shapes = DEFAULT_SHAPES[self.family] if self.n_shapes is None else int(self.n_shapes)
-        if self.dense_points < 0:
-            raise ValueError(f"dense_points: expected ≥ 0, found {self.dense_points}")
-        if n_shapes < 10 or self.n_points < 1 or not 8 <= self.image_size <= 1024:
+        """A copy with the defaults that depend on other fields filled in (``n_shapes``,
+        ``mesh_resolution``); raises ValueError when the dataset would not fit in memory."""
+        n_shapes = DEFAULT_SHAPES[self.family] if self.n_shapes is None else self.n_shapes
+        size = dataset_bytes(n_shapes, self.image_size, self.n_points, self.dense_points)
+        if size > MAX_DATASET_BYTES:
             raise ValueError(
-                f"expected ≥ 10 shapes, ≥ 1 point and 8–1024 px, "
-                f"found {n_shapes}, {self.n_points}, {self.image_size}"
+                f"n_shapes (--shapes), image_size, n_points, dense_points: expected a dataset of at "
+                f"most {MAX_DATASET_BYTES / 2**30:.0f} GiB in memory, found {size / 2**30:,.0f} GiB"
             )
         resolution = self.mesh_resolution or (16 if self.image_size <= 128 else 32)
         return replace(self, n_shapes=n_shapes, mesh_resolution=resolution)
@@ -203,8 +233,47 @@ def synthesize(config: SynthConfig, out, *, progress: bool = True, overwrite: bo
 
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
-        raise InputError("already exists and is not empty (pass overwrite / --force to replace it)", out)
+        raise InputError("already exists and is not empty (--force replaces it)", out)
     return generate(config, progress=progress).save(out, overwrite=overwrite)
+
+
+def export_dataset_meshes(dataset, out_dir, *, indices=None, file_format: str = "ply") -> list:
+    """Write the meshes of shapes ``indices`` (default: all) of a base dataset made by
+    :func:`synthesize` to ``out_dir`` (written whole or not at all); returns the paths.
+
+    Raises
+    ------
+    InputError
+        Not a base dataset of ``svrlens data synth``, indices out of range, or an ``out_dir``
+        holding other files (the message names the dataset or the directory).
+    """
+    from pathlib import Path
+
+    from svrlens.errors import InputError
+    from svrlens.io import published_directory
+
+    from .dataset import load_dataset
+
+    data = load_dataset(dataset)
+    parameters = data.manifest.get("parameters") or {}
+    if data.morph is None or not str(data.manifest.get("generator", "")).startswith("svrlens.data.synth"):
+        raise InputError(
+            "meshes can be exported from a base dataset made by 'svrlens data synth' only", dataset
+        )
+    known = {k: v for k, v in parameters.items() if k in SynthConfig.__dataclass_fields__}
+    try:
+        config = SynthConfig(**known)
+    except ValueError as error:
+        raise InputError(f"manifest.json parameters: {error}", dataset) from None
+    chosen = np.arange(len(data)) if indices is None else np.asarray(indices, np.int64)
+    if chosen.size and (chosen.min() < 0 or chosen.max() >= len(data)):
+        raise InputError(
+            f"--indices: expected values in [0, {len(data)}), found {chosen.min()}..{chosen.max()}", dataset
+        )
+    pattern = lambda name: name.startswith("shape_") and name.endswith((".ply", ".obj"))  # noqa: E731
+    with published_directory(out_dir, owned=pattern) as staging:
+        written = export_meshes(config, np.asarray(data.morph)[chosen], staging, file_format=file_format)
+    return [Path(out_dir) / p.name for p in written]
 
 
 def export_meshes(config: SynthConfig, weights: np.ndarray, out_dir, *, file_format: str = "ply") -> list:

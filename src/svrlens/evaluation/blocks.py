@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from tqdm.auto import tqdm
 
 from svrlens.errors import InputError
 from svrlens.geometry import pairwise_chamfer
-from svrlens.io import load_npy, write_json, write_npy
+from svrlens.io import cannot_write, load_npy, write_json, write_npy
 
 
 def chamfer_block(a, b, start: int, stop: int, *, device=None, upper: bool = False) -> np.ndarray:
@@ -76,7 +77,10 @@ def blocked_chamfer(
     ranges = block_ranges(len(a), block_rows)
     cache = None if cache_dir is None else Path(cache_dir)
     if cache is not None:
-        cache.mkdir(parents=True, exist_ok=True)
+        try:
+            cache.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise cannot_write(cache, error) from None
         stamp = {
             "fingerprint": fingerprint(a, b),
             "block_rows": block_rows,
@@ -87,7 +91,11 @@ def blocked_chamfer(
         try:
             previous = json.loads(record.read_text()) if record.exists() else None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            previous = None  # a damaged record: the blocks are checked one by one below anyway
+            # A damaged record cannot vouch for the blocks beside it: recompute them all.
+            warnings.warn(f"{record}: unreadable cache record; its blocks are recomputed", stacklevel=2)
+            for block in cache.glob("block_*.npy"):
+                block.unlink()
+            previous = None
         if previous is not None and previous != stamp:
             raise InputError(
                 "holds blocks of other data or another block size; use another cache directory", cache

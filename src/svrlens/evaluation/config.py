@@ -6,8 +6,10 @@ file) all build this object; its defaults live here only.
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict
+from typing import Annotated
+
+from svrlens.options import Bool, Float, Int, Seed, option, parse, validated
 
 # F-score thresholds as fractions of each ground truth's bounding-box side. Tatarchenko et al.'s
 # "F@1%" assumes dense clouds (What3D: 10,000 points); at the 1024 points of a prediction the
@@ -16,21 +18,23 @@ from dataclasses import asdict, dataclass, fields
 DEFAULT_THRESHOLDS = (0.05, 0.1, 0.2)
 
 
-@dataclass
+@validated(where="evaluation.")
 class EvaluationConfig:
-    """Settings of a diagnosis (see :func:`svrlens.evaluation.diagnose`).
+    """Settings of a diagnosis (see :func:`svrlens.evaluation.diagnose`), checked (types and
+    ranges) when built or set: a bad value raises a one-line ``ValueError`` naming the field
+    (``evaluation.<field>``).
 
     Attributes
     ----------
     thresholds : tuple of float, default=(0.05, 0.1, 0.2)
-        F-score thresholds (eqs. 3–5, strict <): fractions of each ground truth's bounding-box
-        side when ``relative``, else absolute distances in the data's units. A threshold below
-        the point spacing of the outputs draws a warning.
+        F-score thresholds (eqs. 3–5, strict <), each > 0 and finite: fractions of each ground
+        truth's bounding-box side when ``relative``, else absolute distances in the data's
+        units. A threshold below the point spacing of the outputs draws a warning.
     relative : bool, default=True
     n_bootstrap : int, default=1000
-        Bootstrap resamples of every interval (scipy.stats.bootstrap, percentile).
+        Bootstrap resamples of every interval (scipy.stats.bootstrap, percentile), 10 … 10⁶.
     confidence : float, default=0.95
-        Level of every interval.
+        Level of every interval, in [0.5, 1).
     null_references : int, default=20
         Uniform reference sets of the "clustered" calls (:func:`svrlens.tendency.null_tendency`).
     seed : int, default=0
@@ -40,41 +44,33 @@ class EvaluationConfig:
         headline K (2: the successor's synthetic study). Ks a set is too small for are left out.
     """
 
-    thresholds: tuple = DEFAULT_THRESHOLDS
-    relative: bool = True
-    n_bootstrap: int = 1000
-    confidence: float = 0.95
-    null_references: int = 20
-    seed: int = 0
-    dispersion_ks: tuple = (2, 5, 10, 20, 50)
+    thresholds: Annotated[
+        tuple[Annotated[Float, option("threshold", gt=0)], ...],
+        option(
+            "F-score thresholds, fractions of each ground truth's bounding-box side (a threshold "
+            "below the point spacing is warned about)",
+            min_length=1,
+            max_length=64,
+        ),
+    ] = DEFAULT_THRESHOLDS
+    relative: Annotated[
+        Bool, option("thresholds are absolute distances, not fractions of the box side", negate="--absolute")
+    ] = True
+    n_bootstrap: Annotated[
+        Int, option("bootstrap resamples of every interval", flag="--bootstrap", ge=10, le=10**6)
+    ] = 1000
+    confidence: Annotated[Float, option("level of every interval", ge=0.5, lt=1)] = 0.95
+    null_references: Annotated[
+        Int, option("uniform reference sets of the 'clustered' calls", ge=1, le=10**4)
+    ] = 20
+    seed: Annotated[Seed, option("seed of the bootstraps and clusterings")] = 0
+    dispersion_ks: Annotated[
+        tuple[Annotated[Int, option("K", ge=1, le=10**5)], ...],
+        option("K sweep of the dispersion score (the first is the headline K)", min_length=1, max_length=64),
+    ] = (2, 5, 10, 20, 50)
 
     def validate(self) -> "EvaluationConfig":
-        """Check types and ranges; raises ValueError naming the field (``evaluation.<field>``)."""
-        thresholds = tuple(self.thresholds) if isinstance(self.thresholds, (list, tuple)) else None
-        if not thresholds or any(
-            isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t <= 0
-            for t in thresholds
-        ):
-            raise ValueError(
-                f"evaluation.thresholds: expected positive finite numbers, found {self.thresholds!r}"
-            )
-        self.thresholds = tuple(float(t) for t in thresholds)
-        for name, low in (("n_bootstrap", 10), ("null_references", 1)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"evaluation.{name}: expected an integer ≥ {low}, found {value!r}")
-        ks = tuple(self.dispersion_ks) if isinstance(self.dispersion_ks, (list, tuple)) else None
-        if not ks or any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in ks):
-            raise ValueError(f"evaluation.dispersion_ks: expected integers ≥ 1, found {self.dispersion_ks!r}")
-        self.dispersion_ks = ks
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise ValueError(f"evaluation.seed: expected an integer, found {self.seed!r}")
-        if not isinstance(self.relative, bool):
-            raise ValueError(f"evaluation.relative: expected true or false, found {self.relative!r}")
-        if not isinstance(self.confidence, float) or not 0.5 <= self.confidence < 1:
-            raise ValueError(
-                f"evaluation.confidence: expected a number in [0.5, 1), found {self.confidence!r}"
-            )
+        """Return self: every field was checked when it was set (kept for callers that chain it)."""
         return self
 
     def to_dict(self) -> dict:
@@ -83,10 +79,4 @@ class EvaluationConfig:
     @classmethod
     def from_dict(cls, data: dict, where: str = "evaluation") -> "EvaluationConfig":
         """Parse and validate; unknown keys are errors (a typo must not silently run defaults)."""
-        if not isinstance(data, dict):
-            raise ValueError(f"{where}: expected an object, found {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"{where}: unknown key {unknown[0]!r} (expected some of {sorted(known)})")
-        return cls(**data).validate()
+        return parse(cls, data, f"{where}.")

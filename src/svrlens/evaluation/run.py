@@ -9,7 +9,8 @@ import numpy as np
 from svrlens.data import Dataset
 from svrlens.data.folder import open_dataset
 from svrlens.errors import InputError
-from svrlens.io import read_json, write_json, write_text
+from svrlens.io import load_npz, numeric_array, write_json, write_text
+from svrlens.training.loop import read_dataset_record
 
 from .config import EvaluationConfig
 from .diagnosis import diagnose
@@ -25,11 +26,17 @@ def _prediction_folder(path: Path, test_names) -> np.ndarray:
 
     if test_names is None:
         raise InputError("a folder of predictions needs a test set with names (a user folder)", path)
-    # Names may be nested ("cat/model/view" for What3D: its predictions mirror points/).
-    files = {
-        n: next((path / f"{n}{s}" for s in SHAPE_SUFFIXES if (path / f"{n}{s}").is_file()), None)
-        for n in test_names
-    }
+    # Names may be nested ("cat/model/view" for What3D: its predictions mirror points/); suffixes
+    # match in any case (NAME.PLY from another tool is NAME.ply).
+    listed = {}
+    for folder in {(path / n).parent for n in test_names}:
+        found = {}
+        if folder.is_dir():
+            for file in sorted(folder.iterdir()):
+                if file.suffix.lower() in SHAPE_SUFFIXES and file.is_file():
+                    found.setdefault(file.stem, file)
+        listed[folder] = found
+    files = {n: listed[(path / n).parent].get(Path(n).name) for n in test_names}
     missing = [n for n in test_names if files[n] is None]
     if missing:
         raise InputError(f"no prediction for {len(missing)} test samples (first: {missing[0]!r})", path)
@@ -41,6 +48,40 @@ def _prediction_folder(path: Path, test_names) -> np.ndarray:
             f"{sum(flag for _, flag in resized)} predicted clouds resampled to {size} points", stacklevel=3
         )
     return np.stack([c for c, _ in resized])
+
+
+def _matching(arrays: dict, n_points: int, n_test: int, test_indices, test_names, path):
+    """Rows of the predictions in test order (None: as stored), from their ``names`` (a user
+    folder's samples) or ``indices`` (into the dataset); each checked for type and duplicates."""
+    if "names" in arrays and test_names is not None:
+        names = arrays["names"]
+        if names.dtype.kind not in "US" or names.shape != (n_points,):
+            raise InputError(f"names: expected {n_points} strings, found {names.dtype} {names.shape}", path)
+        position = {str(n): k for k, n in enumerate(names)}
+        if len(position) != n_points:
+            raise InputError("names: expected one prediction per name, found a name repeated", path)
+        missing = [n for n in test_names if n not in position]
+        if missing:
+            raise InputError(
+                f"no prediction named {missing[0]!r} ({len(missing)} test samples unmatched)", path
+            )
+        return [position[n] for n in test_names]
+    if "indices" in arrays and len(arrays["indices"]) == n_points:
+        indices = numeric_array(arrays["indices"], path, "indices", kinds="iu")
+        if indices.ndim != 1:
+            raise InputError(f"indices: expected shape ({n_points},), found {indices.shape}", path)
+        position = {int(i): k for k, i in enumerate(indices)}
+        if len(position) != n_points:
+            raise InputError("indices: expected one prediction per sample, found an index repeated", path)
+        missing = [int(i) for i in test_indices if int(i) not in position]
+        if missing:
+            raise InputError(
+                f"no prediction for {len(missing)} test samples (first: index {missing[0]})", path
+            )
+        return [position[int(i)] for i in test_indices]
+    if n_points != n_test:
+        raise InputError(f"expected {n_test} predictions (one per test sample), found {n_points}", path)
+    return None
 
 
 def load_predictions(
@@ -60,47 +101,28 @@ def load_predictions(
         return (points, None) if with_codewords else points
     if not path.is_file():
         raise InputError("no such predictions file", path)
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {k: archive[k] for k in archive.files}
-    except Exception as error:  # zip or format errors of many kinds
-        raise InputError(f"not a readable .npz ({type(error).__name__})", path) from None
-    if "points" not in arrays:
-        raise InputError(f"expected an array 'points' (N, P, 3), found {sorted(arrays)}", path)
-    points = arrays["points"]
+    arrays = load_npz(path, required=("points",), optional=("codewords", "indices", "names"))
+    points = numeric_array(arrays["points"], path, "points")
     if points.ndim != 3 or points.shape[-1] != 3 or points.shape[1] == 0:
-        raise InputError(f"expected points of shape (N, P, 3), found {points.shape}", path)
+        raise InputError(f"points: expected shape (N, P, 3), found {points.shape}", path)
     if not np.isfinite(points).all():
         raise InputError("points contain NaN or inf", path)
     codewords = arrays.get("codewords")
     if codewords is not None and (
-        codewords.ndim != 2 or len(codewords) != len(points) or not np.isfinite(codewords).all()
+        codewords.dtype.kind not in "iuf"
+        or codewords.ndim != 2
+        or len(codewords) != len(points)
+        or not np.isfinite(codewords).all()
     ):
         raise InputError(
-            f"expected finite codewords (N, D) with N = {len(points)}, found {codewords.shape}", path
+            f"codewords: expected finite real numbers (N, D) with N = {len(points)}, "
+            f"found {codewords.dtype} {codewords.shape}",
+            path,
         )
-    if "names" in arrays and test_names is not None:
-        position = {str(n): k for k, n in enumerate(arrays["names"])}
-        missing = [n for n in test_names if n not in position]
-        if missing:
-            raise InputError(
-                f"no prediction named {missing[0]!r} ({len(missing)} test samples unmatched)", path
-            )
-        take = [position[n] for n in test_names]
+    take = _matching(arrays, len(points), n_test, test_indices, test_names, path)
+    if take is not None:
         points = points[take]
         codewords = None if codewords is None else codewords[take]
-    elif "indices" in arrays and len(arrays["indices"]) == len(points):
-        position = {int(i): k for k, i in enumerate(arrays["indices"])}
-        missing = [int(i) for i in test_indices if int(i) not in position]
-        if missing:
-            raise InputError(
-                f"no prediction for {len(missing)} test samples (first: index {missing[0]})", path
-            )
-        take = [position[int(i)] for i in test_indices]
-        points = points[take]
-        codewords = None if codewords is None else codewords[take]
-    elif len(points) != n_test:
-        raise InputError(f"expected {n_test} predictions (one per test sample), found {len(points)}", path)
     points = points.astype(np.float32)
     return (points, codewords) if with_codewords else points
 
@@ -136,6 +158,8 @@ def run_diagnosis(
     image_features : torch module or callable, optional
         As in :func:`svrlens.evaluation.diagnose`: feature ℓ1 between training images.
     """
+    if cache_dir is not None and Path(cache_dir).exists() and not Path(cache_dir).is_dir():
+        raise InputError("--cache: expected a directory, found a file", cache_dir)
     train = train_dataset if isinstance(train_dataset, Dataset) else open_dataset(train_dataset)
     test = train if test_dataset is None else open_dataset(test_dataset)
     test_index = np.asarray(test.splits.get("test", []), np.int64)
@@ -181,8 +205,8 @@ def evaluate_run(run_dir, *, out_dir=None, config: EvaluationConfig | None = Non
     record = run / "dataset.json"
     if not record.is_file():
         raise InputError("not a svrlens run directory (dataset.json is missing)", run)
-    stored = read_json(record)
-    if not isinstance(stored, dict) or not isinstance(stored.get("path"), str):
+    stored = read_dataset_record(record)
+    if not isinstance(stored.get("path"), str):
         raise InputError('expected an object with the dataset\'s "path" (a string)', record)
     return run_diagnosis(
         stored["path"],

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from svrlens.data import MorphFamily, SynthConfig
+from svrlens.errors import InputError
 from svrlens.geometry import pairwise_chamfer
 from svrlens.tendency import clustering_tendency
 
@@ -41,8 +42,11 @@ def run_demo(
     matrix, clusters from adaptive affinity propagation, bootstrap interval) and the time of
     the Chamfer matrix.
     """
-    if n_shapes < 10 or n_points < 1:
-        raise ValueError(f"demo: expected --shapes ≥ 10 and --points ≥ 1, found {n_shapes} and {n_points}")
+    if not (10 <= n_shapes <= 20_000 and 1 <= n_points <= 100_000):
+        raise InputError(
+            f"demo: expected --shapes ≥ 10 (at most 20,000) and --points in 1…100,000, "
+            f"found {n_shapes} and {n_points}"
+        )
     rng = np.random.default_rng(seed)
     sets = {
         "cube or sphere (clustered)": (np.arange(n_shapes) % 2).astype(np.float64),

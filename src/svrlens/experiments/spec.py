@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from svrlens import __version__
@@ -37,6 +37,7 @@ from svrlens.errors import InputError
 from svrlens.evaluation.config import EvaluationConfig
 from svrlens.io import read_json
 from svrlens.models import ModelConfig
+from svrlens.options import parse
 from svrlens.training import TrainConfig
 from svrlens.training.config import LABEL_MODES
 
@@ -189,12 +190,10 @@ class ExperimentSpec:
             raise ValueError(f"spec version: expected {SPEC_VERSION}, found {data.get('version')!r}")
         bases = {}
         for key, value in _mapping(data.get("bases"), "bases").items():
-            bases[key] = SynthConfig(
-                **_known(
-                    _mapping(value, f"bases.{key}"), {f.name for f in fields(SynthConfig)}, f"bases.{key}"
-                )
-            )
+            bases[key] = parse(SynthConfig, value, f"bases.{key}.")
         studies = []
+        if not isinstance(data.get("studies", []), list):
+            raise ValueError(f"studies: expected a list, found {type(data['studies']).__name__}")
         for k, value in enumerate(data.get("studies") or []):
             value = _known(_mapping(value, f"studies[{k}]"), {"family", "sets", "train"}, f"studies[{k}]")
             sets = value.get("sets", list(range(1, n_sets(str(value.get("family"))) + 1)))
@@ -204,7 +203,7 @@ class ExperimentSpec:
                 raise ValueError(f"studies[{k}].sets: expected a list of integers, found {sets!r}")
             studies.append(
                 FamilyStudy(
-                    str(value.get("family")),
+                    _string(value.get("family"), f"studies[{k}].family"),
                     _train_config(value.get("train", {}), f"studies[{k}].train"),
                     tuple(sets),
                 )
@@ -214,19 +213,27 @@ class ExperimentSpec:
             value = _known(
                 _mapping(data["label_study"], "label_study"), {"base", "modes", "train"}, "label_study"
             )
+            modes = value.get("modes", list(LABEL_MODES))
+            if not isinstance(modes, list) or not all(isinstance(m, str) for m in modes):
+                raise ValueError(f"label_study.modes: expected a list of strings, found {modes!r}")
             label_study = LabelStudy(
-                str(value.get("base")),
+                _string(value.get("base"), "label_study.base"),
                 _train_config(value.get("train", {}), "label_study.train"),
-                tuple(value.get("modes", LABEL_MODES)),
+                tuple(modes),
             )
         evaluation = EvaluationConfig.from_dict(data.get("evaluation", {}))
         seeds = data.get("seeds", [0])
         if not isinstance(seeds, list) or not all(
-            isinstance(s, int) and not isinstance(s, bool) for s in seeds
+            isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**63 for s in seeds
         ):
-            raise ValueError(f"seeds: expected a list of integers, found {seeds!r}")
+            raise ValueError(f"seeds: expected a list of integers in [0, 2**63), found {seeds!r}")
         return cls(
-            str(data.get("name", "custom")), bases, tuple(studies), label_study, evaluation, tuple(seeds)
+            _string(data.get("name", "custom"), "name"),
+            bases,
+            tuple(studies),
+            label_study,
+            evaluation,
+            tuple(seeds),
         ).validate()
 
 
@@ -243,17 +250,14 @@ def _known(value: dict, allowed: set, where: str) -> dict:
     return value
 
 
+def _string(value, where: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{where}: expected a string, found {value!r}")
+    return value
+
+
 def _train_config(value, where: str) -> TrainConfig:
-    value = _known(_mapping(value, where), {f.name for f in fields(TrainConfig)}, where)
-    _known(
-        _mapping(value.get("model", {}), f"{where}.model"),
-        {f.name for f in fields(ModelConfig)},
-        f"{where}.model",
-    )
-    try:
-        return TrainConfig.from_dict(value).validate()
-    except TypeError as error:  # a wrongly typed value deep inside
-        raise ValueError(f"{where}: {error}") from None
+    return TrainConfig.from_dict(value, f"{where}.")
 
 
 def device_kind(device: str) -> str:

@@ -25,10 +25,22 @@ def _valid_mask(clouds: torch.Tensor, lengths) -> torch.Tensor | None:
 
 
 def _masked_mean(values: torch.Tensor, mask, lengths) -> torch.Tensor:
-    """Mean over the point axis (dim 1) of (B, P) values, counting valid points only."""
+    """Mean over the point axis (dim 1) of (B, P) values, counting valid points only.
+
+    ``masked_fill``, not a product with the mask: a padded entry that is inf or NaN must give 0,
+    and its gradient 0 (inf × 0 is NaN)."""
     if mask is None:
         return values.mean(1)
-    return (values * mask).sum(1) / lengths.to(values.dtype)
+    return values.masked_fill(~mask, 0.0).sum(1) / lengths.to(values.dtype)
+
+
+def _without_padding(clouds: torch.Tensor, mask) -> torch.Tensor:
+    """``clouds`` (B, P, 3) with every padded point replaced by the origin, before any arithmetic:
+    padding may hold anything (0, 1e20, inf, NaN) and must reach neither a value nor a gradient.
+    Differentiable; the padded points get a zero gradient."""
+    if mask is None:
+        return clouds
+    return clouds.masked_fill(~mask[:, :, None], 0.0)
 
 
 def _masked_mean_over_thresholds(hits: torch.Tensor, mask, lengths) -> torch.Tensor:
@@ -71,7 +83,9 @@ def chamfer_distance(x, y, *, x_lengths=None, y_lengths=None, squared=False):
         Second batch (e.g. ground truth), same batch size, device and dtype family.
     x_lengths : LongTensor of shape (B,), default=None
         Number of valid points of each cloud of ``x`` for ragged batches padded to P1;
-        points past the length are ignored. ``None`` means every cloud has P1 points.
+        points past the length are ignored whatever they hold (0, 1e20, inf, NaN: they are
+        replaced before any arithmetic, and get a zero gradient). ``None`` means every cloud
+        has P1 points.
     y_lengths : LongTensor of shape (B,), default=None
         The same for ``y``.
     squared : bool, default=False
@@ -110,6 +124,7 @@ def chamfer_distance(x, y, *, x_lengths=None, y_lengths=None, squared=False):
     """
     x, y, x_lengths, y_lengths = check_pair(x, y, x_lengths, y_lengths)
     x_mask, y_mask = _valid_mask(x, x_lengths), _valid_mask(y, y_lengths)
+    x, y = _without_padding(x, x_mask), _without_padding(y, y_mask)
     if torch.is_grad_enabled() and (x.requires_grad or y.requires_grad):
         i_xy, i_yx = nearest_indices(x, y, x_lengths, y_lengths)
         d_xy = _gathered_distance(x, y, i_xy.to(x.device), squared)  # (B, P1)
@@ -163,10 +178,11 @@ def fscore(x, y, threshold, *, x_lengths=None, y_lengths=None):
     x, y, x_lengths, y_lengths = check_pair(x, y, x_lengths, y_lengths)
     thresholds, scalar = check_thresholds(threshold)
     thresholds = thresholds.to(x.device)
+    x_mask, y_mask = _valid_mask(x, x_lengths), _valid_mask(y, y_lengths)
+    x, y = _without_padding(x, x_mask), _without_padding(y, y_mask)
     sq_xy, sq_yx = sq_minima(x, y, x_lengths, y_lengths)
     d_xy = sq_xy.to(x.device, torch.float64).sqrt()  # (B, P1)
     d_yx = sq_yx.to(x.device, torch.float64).sqrt()  # (B, P2)
-    x_mask, y_mask = _valid_mask(x, x_lengths), _valid_mask(y, y_lengths)
     hit_x = (d_xy[:, :, None] < thresholds).to(torch.float64)  # (B, P1, T)
     hit_y = (d_yx[:, :, None] < thresholds).to(torch.float64)  # (B, P2, T)
     precision = _masked_mean_over_thresholds(hit_x, x_mask, x_lengths)  # (B, T)

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Annotated, Optional
 
 import torch
+from pydantic import Field
 from torch import nn
+
+from svrlens.options import Int, option, validated
 
 from .folding import FoldingDecoder
 from .resnet import ResNet18Encoder
 
 
-@dataclass
+@validated
 class ModelConfig:
-    """Architecture of :class:`ReconstructionNet`.
+    """Architecture of :class:`ReconstructionNet` (validated when built: a bad value is a one-line
+    ``ValueError`` naming the field).
 
     grid_size : points = grid_size² (32 → 1024, the paper's count)
     decoder_width : channels of the folding MLPs (512 as FoldingNet; smaller for laptop runs)
@@ -24,11 +28,14 @@ class ModelConfig:
         then still compared with 1024-point ground truth at 1024 points.
     """
 
-    grid_size: int = 32
-    decoder_width: int = 512
-    decoder_blocks: int = 2
-    n_classes: int = 0
-    eval_grid_size: int | None = None
+    grid_size: Annotated[Int, option("side of the folding grid (points = side²)", ge=2, le=256)] = 32
+    decoder_width: Annotated[Int, option("channels of the folding MLPs", ge=1, le=8192)] = 512
+    decoder_blocks: Annotated[Int, option("residual blocks per fold", ge=0, le=64)] = 2
+    n_classes: Annotated[Int, option("classes of the linear class head (0: none)", ge=0, le=10**6)] = 0
+    eval_grid_size: Annotated[
+        Optional[Annotated[Int, Field(ge=2, le=256)]],
+        option("side of the grid folded when predicting (none: grid_size)"),
+    ] = None
 
 
 class ReconstructionNet(nn.Module):
@@ -59,15 +66,4 @@ class ReconstructionNet(nn.Module):
 
 def build_model(config: ModelConfig | None = None) -> ReconstructionNet:
     """Build the network described by ``config`` (defaults: the paper's)."""
-    config = config or ModelConfig()
-    if (
-        config.grid_size < 2
-        or config.decoder_width < 1
-        or config.decoder_blocks < 0
-        or config.n_classes < 0
-        or (config.eval_grid_size is not None and config.eval_grid_size < 2)
-    ):
-        raise ValueError(
-            f"model config: expected grid_size ≥ 2, width ≥ 1, blocks ≥ 0, classes ≥ 0, found {config}"
-        )
-    return ReconstructionNet(config)
+    return ReconstructionNet(config or ModelConfig())

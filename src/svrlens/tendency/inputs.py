@@ -1,20 +1,56 @@
-"""Distance matrices from files: a matrix, clouds, images, or a folder of them."""
+"""The inputs of ``svrlens tendency``: its options, and distance matrices from files (a matrix,
+clouds, images, or a folder of them), validated with errors that name the file."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
 
 import numpy as np
 
 from svrlens.errors import InputError
 from svrlens.geometry import pairwise_chamfer, pairwise_l1
-from svrlens.io import load_npy, load_png_folder
+from svrlens.io import files_with_suffix, load_npy, load_png_folder, numeric_array
+from svrlens.options import Int, Seed, option, validated
 
-from ._checks import check_distances
+from ._checks import check_distances, check_labels
+
+
+@validated
+class TendencyOptions:
+    """The settings of ``svrlens tendency`` (checked when built; see :mod:`svrlens.options`)."""
+
+    method: Annotated[
+        Literal["adaptive-ap", "ap", "labels", "dispersion"],
+        option(
+            "how clusters are found (labels: the --labels file's; dispersion: the k-medoids dispersion "
+            "score instead of the silhouette)"
+        ),
+    ] = "adaptive-ap"
+    k: Annotated[
+        tuple[Annotated[Int, option("K", ge=1, le=10**5)], ...],
+        option("with --method dispersion: K of the k-medoids; several give a sweep", min_length=1),
+    ] = (2,)
+    seed: Annotated[Seed, option("seed of the clustering and the bootstrap")] = 0
+
+
+def labels_from_path(path) -> np.ndarray:
+    """Labels (N,) int64 from an ``.npy`` file: integers, or floats with no fraction; checked
+    before any distance is computed (see :func:`labels_for` for the count). Errors name the file."""
+    labels = numeric_array(load_npy(path), path, "labels", kinds="iuf")
+    return labels_for(labels, len(labels) if labels.ndim == 1 else -1, path)
+
+
+def labels_for(labels: np.ndarray, n_samples: int, path) -> np.ndarray:
+    """``labels`` checked to be one integer label per sample (``n_samples``); errors name ``path``."""
+    try:
+        return check_labels(labels, n_samples, name="labels")
+    except ValueError as error:
+        raise InputError(str(error), path) from None
 
 
 def _clouds_from_folder(files) -> np.ndarray:
-    clouds = [load_npy(f) for f in files]
+    clouds = [numeric_array(load_npy(f), f, "cloud") for f in files]
     for file, cloud in zip(files, clouds):
         if cloud.ndim != 2 or cloud.shape[1] != 3:
             raise InputError(f"expected one cloud of shape (P, 3), found {cloud.shape}", file)
@@ -37,8 +73,8 @@ def distances_from_path(path, *, progress: bool = False) -> tuple[np.ndarray, st
     """
     path = Path(path)
     if path.is_dir():
-        pngs = sorted(path.glob("*.png"))
-        npys = sorted(path.glob("*.npy"))
+        pngs = files_with_suffix(path, ".png")
+        npys = files_with_suffix(path, ".npy")
         if pngs:
             images, _ = load_png_folder(path)
             return pairwise_l1(images), f"{len(pngs)} images (ℓ1)"
@@ -48,6 +84,10 @@ def distances_from_path(path, *, progress: bool = False) -> tuple[np.ndarray, st
             ), f"{len(npys)} point clouds (Chamfer)"
         raise InputError("expected *.png images or *.npy point clouds in the folder, found neither", path)
     array = load_npy(path)
+    if array.ndim == 4 and array.dtype != np.uint8:
+        array = numeric_array(array, path, "images", kinds="f")
+    elif array.ndim != 4:
+        array = numeric_array(array, path, "array")
     if array.ndim == 2 and array.shape[0] == array.shape[1]:
         return _wrap(path, lambda: check_distances(array)), "distance matrix"
     if array.ndim == 3 and array.shape[-1] == 3:

@@ -25,15 +25,12 @@ from tqdm.auto import tqdm
 from svrlens.data import Dataset, load_dataset
 from svrlens.errors import InputError
 from svrlens.geometry import chamfer_distance, fscore
-from svrlens.io import atomic_write, read_json, write_json
+from svrlens.io import read_json, write_json, write_text
 from svrlens.models import ReconstructionNet, build_model
 
 from .checkpoint import BackgroundCheckpointer, load_checkpoint, save_checkpoint
 from .config import TrainConfig
-
-# ImageNet statistics, so that torchvision / ImageNet encoder weights see what they expect.
-_MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
-_STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+from .predict import predict, save_predictions, to_input
 
 
 @dataclass
@@ -62,45 +59,30 @@ RUN_FILES = ("config.json", "dataset.json", "log.jsonl", "last.pt", "best.pt", "
 
 
 def resolve_device(name: str) -> torch.device:
+    """The torch device of a config's ``device`` ("auto": CUDA when present).
+
+    Raises
+    ------
+    InputError
+        A CUDA (or MPS) device that this machine does not have, named as the user wrote it.
+    """
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
-def to_input(images, image_size: int | None, device) -> torch.Tensor:
-    """uint8 (B, H, W, 3) → normalised float (B, 3, S, S) on ``device`` (bilinear, antialiased resize)."""
-    x = (
-        torch.from_numpy(np.array(images)).to(device).permute(0, 3, 1, 2).float().div_(255)
-    )  # a copy: memory maps are read-only
-    if image_size is not None and x.shape[-1] != image_size:
-        x = F.interpolate(
-            x, size=(image_size, image_size), mode="bilinear", antialias=True, align_corners=False
-        )
-    return (x - _MEAN.to(device)) / _STD.to(device)
+    device = torch.device(name)
+    if device.type == "cuda" and (
+        not torch.cuda.is_available() or (device.index or 0) >= torch.cuda.device_count()
+    ):
+        found = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        raise InputError(f"device: expected a CUDA device this machine has ({found}), found {name!r}")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise InputError(f"device: expected an MPS device, found none for {name!r}")
+    return device
 
 
 def lr_at(epoch: int, config: TrainConfig) -> float:
     """Step decay: ×``lr_decay`` at each milestone (a fraction of the epochs) already passed."""
     passed = sum(epoch >= int(round(m * config.epochs)) for m in config.lr_milestones)
     return config.lr * config.lr_decay**passed
-
-
-@torch.no_grad()
-def predict(model: ReconstructionNet, images, *, image_size=None, batch_size=64, device=None):
-    """Points (N, P, 3) and codewords (N, 512) as float32 numpy arrays, in eval mode."""
-    device = device or next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    points, codes = [], []
-    for start in range(0, len(images), batch_size):
-        p, c = model(
-            to_input(images[start : start + batch_size], image_size, device),
-            grid_size=model.config.eval_grid_size,
-        )
-        points.append(p.float().cpu().numpy())
-        codes.append(c.float().cpu().numpy())
-    model.train(was_training)
-    return np.concatenate(points), np.concatenate(codes)
 
 
 @torch.no_grad()
@@ -162,15 +144,40 @@ def _uses_labels(config: TrainConfig, epoch: int) -> bool:
     return config.labels == "full" or (config.labels == "weak" and epoch < config.weak_epochs)
 
 
+def read_log(log_path: Path) -> list[dict]:
+    """The records of a ``log.jsonl``. A torn *last* line (a kill while it was appended) is
+    dropped; any other line that is not a JSON object with an integer ``epoch`` is an InputError
+    naming the file and the line."""
+    lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    records = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            record = None
+        if (
+            not isinstance(record, dict)
+            or isinstance(record.get("epoch"), bool)
+            or not isinstance(record.get("epoch"), int)
+        ):
+            if number == len(lines) and record is None:
+                break  # torn by a kill mid-append: the checkpoint of that epoch was not written either
+            raise InputError(f"line {number}: expected a JSON object with an integer 'epoch'", log_path)
+        records.append(record)
+    return records
+
+
 def _resume_log(log_path: Path, last_epoch: int) -> float:
-    """Drop log lines of epochs after the checkpoint (a kill between logging and saving); return
-    the seconds the kept epochs took."""
+    """Drop log lines of epochs after the checkpoint (a kill between logging and saving) and a torn
+    last line, rewriting the log atomically; return the seconds the kept epochs took."""
     if not log_path.exists():
         return 0.0
-    records = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
-    kept = [r for r in records if r["epoch"] <= last_epoch]
-    log_path.write_text("".join(json.dumps(r) + "\n" for r in kept))
-    return float(sum(r.get("seconds", 0.0) for r in kept))
+    kept = [r for r in read_log(log_path) if r["epoch"] <= last_epoch]
+    write_text(log_path, "".join(json.dumps(r) + "\n" for r in kept))
+    seconds = [r.get("seconds", 0.0) for r in kept]
+    return float(sum(s for s in seconds if isinstance(s, (int, float))))
 
 
 def _differences(found: dict, expected: dict, prefix: str = "") -> list[str]:
@@ -219,7 +226,7 @@ def _claim_run_dir(out: Path, config: TrainConfig, dataset: dict, *, resume: boo
         return None
     if not resume:
         raise InputError("holds a training run; pass --resume to continue it or --force to start over", out)
-    recorded = read_json(out / "dataset.json") if (out / "dataset.json").is_file() else {}
+    recorded = read_dataset_record(out / "dataset.json") if (out / "dataset.json").is_file() else {}
     same_data = (
         recorded.get("sha256") == dataset["sha256"]
         if recorded.get("sha256") and dataset["sha256"]
@@ -233,7 +240,14 @@ def _claim_run_dir(out: Path, config: TrainConfig, dataset: dict, *, resume: boo
             out,
         )
     state = load_checkpoint(out / "last.pt", map_location=device) if (out / "last.pt").exists() else None
-    saved = state["config"] if state is not None else read_json(out / "config.json")
+    source = out / ("last.pt" if state is not None else "config.json")
+    saved = state["config"] if state is not None else read_json(source)
+    try:
+        TrainConfig.from_dict(saved)
+    except ValueError as error:
+        raise InputError(f"a malformed stored configuration ({error})", source) from None
+    if state is not None:
+        _check_resume_state(state, source)
     changed = _differences(saved, config.to_dict())
     if changed:
         raise InputError(
@@ -242,6 +256,38 @@ def _claim_run_dir(out: Path, config: TrainConfig, dataset: dict, *, resume: boo
             out,
         )
     return state
+
+
+def read_dataset_record(path) -> dict:
+    """A run's ``dataset.json``: ``{"path": str or null, "sha256": {file: hex digest} or null}``,
+    each field checked; errors name the file and the field."""
+    record = read_json(path)
+    if not isinstance(record, dict):
+        raise InputError(f"expected an object with 'path' and 'sha256', found {type(record).__name__}", path)
+    if record.get("path") is not None and not isinstance(record["path"], str):
+        raise InputError(f"path: expected a string, found {record['path']!r}", path)
+    hashes = record.get("sha256")
+    if hashes is not None and (
+        not isinstance(hashes, dict) or not all(isinstance(v, str) for v in hashes.values())
+    ):
+        raise InputError(
+            f"sha256: expected an object of file name → hex digest, found {hashes!r}"[:200], path
+        )
+    return record
+
+
+def _check_resume_state(state: dict, path) -> None:
+    """The fields of ``last.pt`` that a resume uses, checked before any of them is."""
+    checks = {
+        "epoch": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+        "best": lambda v: isinstance(v, dict) and "epoch" in v and "val_chamfer" in v,
+        "optimizer": lambda v: isinstance(v, dict),
+        "generator": lambda v: isinstance(v, torch.Tensor) and v.dtype == torch.uint8,
+        "torch_rng": lambda v: isinstance(v, torch.Tensor) and v.dtype == torch.uint8,
+    }
+    for name, valid in checks.items():
+        if name not in state or not valid(state[name]):
+            raise InputError(f"{name}: missing or malformed (not a checkpoint to resume from)", path)
 
 
 def _cuda_devices(device: torch.device) -> list[int]:
@@ -298,7 +344,7 @@ def train(
                 checkpoint_seconds=checkpoint_seconds,
             )
     except BaseException:
-        if not (out / "last.pt").exists():  # nothing to resume: leave nothing of this attempt
+        if out.is_dir() and not (out / "last.pt").exists():  # nothing to resume: leave nothing of it
             _remove_run_files(out)
             if created:
                 shutil.rmtree(out, ignore_errors=True)
@@ -354,7 +400,7 @@ def _train(
     else:
         write_json(out / "config.json", config.to_dict())
         write_json(out / "dataset.json", dataset_record)
-        log_path.write_text("")
+        write_text(log_path, "")
 
     # The loop
     n_train = len(train_set)
@@ -482,52 +528,5 @@ def _train(
 
 
 def _last_train_chamfer(log_path: Path) -> float:
-    lines = [line for line in log_path.read_text().splitlines() if line.strip()]
-    return float(json.loads(lines[-1])["train_chamfer"]) if lines else float("nan")
-
-
-def save_predictions(path, points, codewords, indices, names=None) -> Path:
-    """Write ``points`` (N, P, 3), ``codewords`` (N, D), ``indices`` (N,) and optional ``names``
-    (N,) (a unicode array, readable without pickles) to an .npz, atomically."""
-    extra = {} if names is None else {"names": np.asarray(names, dtype=str)}
-    arrays = dict(
-        points=np.asarray(points, np.float32),
-        codewords=np.asarray(codewords, np.float32),
-        indices=np.asarray(indices, np.int64),
-        **extra,
-    )
-    return atomic_write(path, lambda handle: np.savez(handle, **arrays))
-
-
-def load_model(checkpoint) -> tuple[ReconstructionNet, TrainConfig, int]:
-    """Model (eval mode, CPU), training config and input size (pixels) from ``best.pt`` / ``last.pt``."""
-    state = load_checkpoint(checkpoint)
-    config = TrainConfig.from_dict(state["config"])
-    model = build_model(replace(config.model, n_classes=int(state.get("n_classes", 0))))
-    try:
-        model.load_state_dict(state["model"])
-    except RuntimeError as error:
-        raise InputError(
-            f"weights do not fit the saved configuration ({' '.join(str(error).split())[:200]})", checkpoint
-        ) from None
-    return model.eval(), config, int(state.get("input_size") or config.image_size or 128)
-
-
-def predict_images(checkpoint, images: np.ndarray, *, batch_size: int = 64):
-    """Run a checkpoint on uint8 images (N, H, W, 3) of any size; returns (points, codewords).
-
-    Images whose size differs from the training input are resized (bilinear, antialiased) to it,
-    with a warning: the model only ever saw that size.
-    """
-    import warnings
-
-    model, _, input_size = load_model(checkpoint)
-    if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
-        raise InputError(f"expected uint8 images (N, H, W, 3), found {images.dtype} {images.shape}")
-    if images.shape[1:3] != (input_size, input_size):
-        warnings.warn(
-            f"images are {images.shape[2]}x{images.shape[1]}; "
-            f"resizing to the model's {input_size}x{input_size}",
-            stacklevel=2,
-        )
-    return predict(model, images, image_size=input_size, batch_size=batch_size, device=torch.device("cpu"))
+    records = read_log(log_path)
+    return float(records[-1]["train_chamfer"]) if records else float("nan")
