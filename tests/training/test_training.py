@@ -75,6 +75,22 @@ def test_training_lowers_the_loss_and_writes_the_run(tiny_dataset, tmp_path):
     assert json.loads((tmp_path / "run" / "config.json").read_text())["model"]["grid_size"] == 8
 
 
+def test_last_state_is_saved_by_time_after_the_first_and_last_epoch(tiny_dataset, tmp_path, monkeypatch):
+    saved = []
+    real_save = loop.BackgroundCheckpointer.save
+
+    def recording_save(self, path, state):
+        saved.append((path.name, state["epoch"]))
+        return real_save(self, path, state)
+
+    monkeypatch.setattr(loop.BackgroundCheckpointer, "save", recording_save)
+    train(tiny_config(epochs=5), tiny_dataset, tmp_path / "slow", progress=False, checkpoint_seconds=3600)
+    assert [epoch for name, epoch in saved if name == "last.pt"] == [0, 4]  # not every epoch
+    saved.clear()
+    train(tiny_config(epochs=3), tiny_dataset, tmp_path / "every", progress=False, checkpoint_seconds=0)
+    assert [epoch for name, epoch in saved if name == "last.pt"] == [0, 1, 2]
+
+
 def test_best_model_is_chosen_on_validation(tiny_dataset, tmp_path):
     result = train(tiny_config(epochs=5), tiny_dataset, tmp_path / "run", progress=False)
     log = read_log(tmp_path / "run")

@@ -315,7 +315,8 @@ def train(
     leaves no directory behind. The caller's torch random state is left as it was: the run
     seeds (and on resume restores) a forked generator. ``label`` names the run in the progress bar.
     ``last.pt`` is written when ``checkpoint_seconds`` (default 60 s) have passed since the last one,
-    and after the last epoch: a kill loses at most that much training (and nothing of the result).
+    and after the first and the last epoch: a kill loses at most that much training (and nothing of
+    the result).
 
     Raises
     ------
@@ -466,7 +467,9 @@ def _train(
             record["seconds"] = time.perf_counter() - tic
             with open(log_path, "a") as handle:
                 handle.write(json.dumps(record) + "\n")
-            due = time.perf_counter() - last_checkpoint >= checkpoint_seconds or epoch == config.epochs - 1
+            elapsed = time.perf_counter() - last_checkpoint
+            # The first epoch too, so that even a kill in the first minute leaves a run to resume.
+            due = elapsed >= checkpoint_seconds or epoch in (start_epoch, config.epochs - 1)
             if due:  # 137 MB with Adam's state (laptop model): not every one of 600 short epochs
                 last_checkpoint = time.perf_counter()
                 checkpointer.save(
