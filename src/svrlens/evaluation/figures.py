@@ -254,26 +254,32 @@ def calibration_figure(rows: list[dict], out) -> Path:
         "collapse": "#555",
         "interpolator": "#1f5fa8",
     }
-    fig, axes = subplots(1, 2, figsize=(9.5, 3.6))
+    fig, axes = subplots(1, 2, figsize=(10, 3.8))
+    variants = {"noisy": "s", "shape-noise": "D", "fresh": "^", "jitter": "X"}  # else "o" (exact)
+
+    def marker(name: str) -> str:  # the most specific variant named (shape-noise before noisy)
+        found = [v for v in variants if v in name]
+        return variants[max(found, key=len)] if found else "o"
+
     for row in rows:
         low, high = row["interval"]
         axes[0].errorbar(
             row["chamfer"],
             row["value"],
             yerr=[[row["value"] - low], [high - row["value"]]],
-            fmt="o",
+            fmt=marker(row["name"]),
             color=colours[row["kind"]],
             capsize=2,
-            ms=4,
-        )
-        axes[0].annotate(
-            row["name"], (row["chamfer"], row["value"]), fontsize=6, xytext=(3, 2), textcoords="offset points"
+            ms=5,
+            alpha=0.85,
         )
     for kind, colour in colours.items():
         axes[0].plot([], [], "o", color=colour, label=kind)
+    for variant, symbol in (("exact / interpolator", "o"),) + tuple(variants.items()):
+        axes[0].plot([], [], symbol, color="0.4", mfc="none", label=variant)
     axes[0].set_xlabel("Chamfer (eq. 2) against the dense truth")
     axes[0].set_ylabel("within-cluster gain")
-    axes[0].legend(fontsize=7)
+    axes[0].legend(fontsize=7, ncols=2, loc="center right")
     sweep = sorted((r for r in rows if r["kind"] == "interpolator"), key=lambda r: r["parameter"])
     if sweep:
         k = np.array([r["parameter"] for r in sweep])
