@@ -31,12 +31,12 @@ def _cmd_demo(args) -> int:
 def _cmd_tendency(args) -> int:
     from pathlib import Path
 
+    from svrlens.experiments.inspect import distances_of
     from svrlens.io import load_npy, write_json
     from svrlens.tendency import clustering_tendency
-    from svrlens.tendency.inputs import distances_from_path
 
-    distances, kind = distances_from_path(args.input, progress=not args.quiet)
-    labels = None
+    distances, kind, found_labels = distances_of(args.input, progress=not args.quiet)
+    labels = found_labels if args.method == "labels" else None  # a dataset's or collection's own
     if args.labels is not None:
         labels = load_npy(args.labels)
         if labels.shape != (distances.shape[0],):
@@ -119,11 +119,11 @@ def _cmd_data_inspect(args) -> int:
 
 
 def _cmd_data_preview(args) -> int:
-    from svrlens.data import load_dataset
     from svrlens.data.figures import preview_figure
+    from svrlens.data.folder import open_dataset
 
     figure = preview_figure(
-        load_dataset(args.dataset), args.out, count=args.count, split=args.split, seed=args.seed
+        open_dataset(args.dataset), args.out, count=args.count, split=args.split, seed=args.seed
     )
     print(f"wrote {figure}")
     return 0
@@ -187,18 +187,22 @@ def _cmd_train(args) -> int:
 
 
 def _load_images(path):
-    """Images from a dataset directory (all samples), a folder of PNGs, or an .npy array."""
+    """Images from a dataset directory or user folder (all samples), a folder of PNGs, or an .npy."""
     from pathlib import Path
 
     import numpy as np
 
-    from svrlens.data import load_dataset
+    from svrlens.data.folder import open_dataset
+    from svrlens.data.shapenet import detect_layout
     from svrlens.io import load_npy, load_png_folder
 
     path = Path(path)
-    if path.is_dir() and (path / "manifest.json").exists():
-        data = load_dataset(path)
-        return np.asarray(data.images), np.arange(len(data)), None
+    if path.is_dir() and (
+        (path / "manifest.json").exists() or (path / "images").is_dir() or detect_layout(path)
+    ):
+        data = open_dataset(path)  # a svrlens dataset (matched by index) or a user folder (by name)
+        names = None if (path / "manifest.json").exists() else data.manifest.get("names")
+        return np.asarray(data.images), np.arange(len(data)), names
     if path.is_dir():
         images, names = load_png_folder(path)
         if not names:
@@ -331,6 +335,146 @@ def _cmd_calibrate(args) -> int:
     return 0
 
 
+def _cmd_data_build(args) -> int:
+    from svrlens.data.build import BuildConfig, build_dataset
+
+    try:
+        config = BuildConfig(
+            layout=args.layout,
+            normalize=args.normalize,
+            up=args.up,
+            views=args.views,
+            n_views=args.n_views,
+            azimuth=tuple(args.azimuth),
+            elevation=tuple(args.elevation),
+            image_size=args.image_size,
+            n_points=args.points,
+            dense_points=args.dense_points,
+            split=tuple(args.split),
+            val_fraction=args.val_fraction,
+            categories=None if args.categories is None else tuple(args.categories),
+            max_per_category=args.max_per_category,
+            seed=args.seed,
+        ).validate()
+    except ValueError as error:
+        raise InputError(str(error)) from None
+    result = build_dataset(
+        args.meshes,
+        args.out,
+        config,
+        jobs=args.jobs,
+        memory_mb=args.memory_per_worker or None,
+        chunk_size=args.chunk_size,
+        force=args.force,
+        progress=not args.quiet,
+    )
+    resumed = f", {result.resumed} meshes taken from the interrupted build" if result.resumed else ""
+    print(
+        f"built {result.shapes} shapes ({result.samples} samples) of the {result.layout} layout into "
+        f"{result.path} in {result.seconds:.1f} s{resumed}"
+    )
+    print(f"skipped {len(result.skipped)} meshes" + (":" if result.skipped else ""))
+    for name, reason in result.skipped:
+        print(f"  {name}: {reason}")
+    return 0
+
+
+def _add_data_build(data_commands) -> None:
+    """``svrlens data build``: a mesh collection into a dataset (svrlens.data.build)."""
+    from svrlens.data.build import R2N2_AZIMUTH, R2N2_ELEVATION
+
+    build = data_commands.add_parser(
+        "build",
+        help="build a dataset from a mesh collection (ShapeNetCore v1/v2, ModelNet, <category>/<name>.obj|…)",
+    )
+    build.add_argument("meshes", help="the mesh collection's root directory")
+    build.add_argument("--out", required=True, help="dataset directory to write")
+    build.add_argument(
+        "--layout",
+        choices=["auto", "shapenet-v1", "shapenet-v2", "modelnet", "generic"],
+        default="auto",
+        help="the collection's layout (default: auto, detected from its files)",
+    )
+    build.add_argument(
+        "--normalize",
+        choices=["box", "ball"],
+        default="box",
+        help="box: bounding box centred, longest side 1 (default); ball: farthest point at 1",
+    )
+    build.add_argument(
+        "--up",
+        choices=["auto", "x", "y", "z", "-x", "-y", "-z"],
+        default="auto",
+        help="the meshes' up axis (default: auto, z for ModelNet, else y)",
+    )
+    build.add_argument(
+        "--views",
+        choices=["isometric", "random"],
+        default="isometric",
+        help="the paper's isometric view (default), or --n-views seeded random views per shape",
+    )
+    build.add_argument("--n-views", type=int, default=1, help="views per shape with --views random")
+    build.add_argument(
+        "--azimuth",
+        type=float,
+        nargs=2,
+        default=list(R2N2_AZIMUTH),
+        metavar=("LOW", "HIGH"),
+        help="random views' azimuth range in degrees (default: 3D-R2N2's 0 360)",
+    )
+    build.add_argument(
+        "--elevation",
+        type=float,
+        nargs=2,
+        default=list(R2N2_ELEVATION),
+        metavar=("LOW", "HIGH"),
+        help="random views' elevation range in degrees (default: 3D-R2N2's 25 30)",
+    )
+    build.add_argument("--image-size", type=int, default=128, help="image side in pixels (default: 128)")
+    build.add_argument("--points", type=int, default=1024, help="training cloud points (default: 1024)")
+    build.add_argument(
+        "--dense-points", type=int, default=4096, help="dense evaluation cloud points (default: 4096)"
+    )
+    build.add_argument(
+        "--split",
+        type=float,
+        nargs=3,
+        default=[0.7, 0.1, 0.2],
+        metavar=("TRAIN", "VAL", "TEST"),
+        help="per-category fractions where the layout has no split (default: 0.7 0.1 0.2)",
+    )
+    build.add_argument(
+        "--val-fraction",
+        type=float,
+        default=0.125,
+        help="share of each category's train set held out for validation where the layout has a "
+        "split (ModelNet; default: 0.125)",
+    )
+    build.add_argument("--categories", nargs="+", help="build only these categories")
+    build.add_argument("--max-per-category", type=int, help="build at most this many meshes per category")
+    build.add_argument(
+        "--seed", type=int, default=0, help="seed of every sample, view and split (default: 0)"
+    )
+    build.add_argument("--jobs", type=int, help="worker processes (default: one per core; 0: this process)")
+    build.add_argument(
+        "--memory-per-worker",
+        type=int,
+        default=4096,
+        help="each worker's memory bound in MiB; a mesh needing more is skipped (default: 4096; 0: none)",
+    )
+    build.add_argument(
+        "--chunk-size",
+        type=int,
+        default=16,
+        help="meshes per saved chunk, the unit of resuming (default: 16)",
+    )
+    build.add_argument(
+        "--force", action="store_true", help="replace --out, and discard an unfinished build of other options"
+    )
+    build.add_argument("--quiet", action="store_true", help="no progress bar")
+    build.set_defaults(func=_cmd_data_build)
+
+
 def _add_evaluation_options(parser) -> None:
     """The options of an EvaluationConfig (svrlens.evaluation.config), shared by diagnose/evaluate."""
     from svrlens.evaluation import DEFAULT_THRESHOLDS
@@ -378,8 +522,8 @@ def build_parser() -> argparse.ArgumentParser:
     tendency.add_argument(
         "input",
         help=(
-            "DIST.npy (N, N), clouds (N, P, 3) or images (N, H, W, C) .npy, "
-            "or a folder of *.png / *.npy clouds"
+            "DIST.npy (N, N), clouds (N, P, 3) or images (N, H, W, C) .npy, a folder of *.png / "
+            "*.npy clouds, a dataset (its training clouds) or a folder of meshes (sampled as data build does)"
         ),
     )
     tendency.add_argument(
@@ -397,7 +541,7 @@ def build_parser() -> argparse.ArgumentParser:
     tendency.set_defaults(func=_cmd_tendency)
 
     train = commands.add_parser("train", help="train the ResNet-18 + FoldingNet model on a dataset")
-    train.add_argument("dataset", help="dataset directory (svrlens format)")
+    train.add_argument("dataset", help="a svrlens dataset directory or a user folder (images/ + shapes/)")
     train.add_argument(
         "--out", required=True, help="run directory; must not hold a run unless --resume or --force"
     )
@@ -429,7 +573,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="predict point clouds for images with a trained checkpoint")
     predict.add_argument("checkpoint", help="best.pt or last.pt of a run")
     predict.add_argument(
-        "images", help="a dataset directory, a folder of PNGs, or an .npy of uint8 (N, H, W, 3)"
+        "images",
+        help="a dataset directory or user folder, a folder of PNGs, or an .npy of uint8 (N, H, W, 3)",
     )
     predict.add_argument("--out", required=True, help="PRED.npz with points, codewords, indices")
     predict.add_argument("--batch-size", type=int, default=64)
@@ -527,7 +672,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_evaluation_options(calibrate)
     calibrate.set_defaults(func=_cmd_calibrate)
 
-    data = commands.add_parser("data", help="synthetic datasets: synth, subsample, inspect, preview, export")
+    data = commands.add_parser("data", help="datasets: synth, subsample, build, inspect, preview, export")
     data_commands = data.add_subparsers(
         dest="data_command", metavar="ACTION", parser_class=_Parser, required=True
     )
@@ -577,14 +722,14 @@ def build_parser() -> argparse.ArgumentParser:
     inspect = data_commands.add_parser(
         "inspect", help="counts, splits and the clustering tendency of the training images and shapes"
     )
-    inspect.add_argument("dataset")
+    inspect.add_argument("dataset", help="a svrlens dataset directory or a user folder")
     inspect.add_argument("--split", default="train")
     inspect.add_argument("--json", help="also write the summary to this JSON file")
     inspect.add_argument("--seed", type=int, default=0)
     inspect.add_argument("--quiet", action="store_true")
     inspect.set_defaults(func=_cmd_data_inspect)
     preview = data_commands.add_parser("preview", help="contact sheet of images and point clouds")
-    preview.add_argument("dataset")
+    preview.add_argument("dataset", help="a svrlens dataset directory or a user folder")
     preview.add_argument("--out", required=True, help="PNG to write (an SVG is written beside it)")
     preview.add_argument("--count", type=int, default=8)
     preview.add_argument("--split", default="train")
@@ -598,6 +743,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["ply", "obj"], default="ply")
     export.add_argument("--indices", type=int, nargs="+", help="shapes to export (default: all)")
     export.set_defaults(func=_cmd_data_export)
+    _add_data_build(data_commands)
     return parser
 
 
