@@ -37,9 +37,9 @@ def test_ray_block_tasks_match_the_local_matrix(local_ray, rng):
     a = rng.normal(size=(11, 40, 3)).astype(np.float32)
     b = rng.normal(size=(5, 40, 3)).astype(np.float32)
     blocked = ray_chamfer_matrix(block_pairs=0, block_rows=3)
-    assert np.array_equal(blocked(a, b), pairwise_chamfer(a, b))
+    np.testing.assert_array_equal(blocked(a, b), pairwise_chamfer(a, b), strict=True)
     square = blocked(a)
-    assert np.array_equal(square, pairwise_chamfer(a))  # bit for bit, one triangle computed
+    np.testing.assert_array_equal(square, pairwise_chamfer(a), strict=True)  # bit for bit, one triangle
     assert np.array_equal(square, square.T) and not np.diag(square).any()
 
 
