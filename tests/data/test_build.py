@@ -17,6 +17,7 @@ from .meshes import (
     asymmetric,
     box,
     broken_meshes,
+    layout_path,
     merged,
     open_box,
     small_collection,
@@ -242,3 +243,41 @@ def test_load_mesh_applies_scene_transforms(tmp_path):
     scene.export(tmp_path / "two.glb")
     vertices, faces = load_mesh(tmp_path / "two.glb")
     assert len(faces) == 24 and vertices[:, 0].max() == pytest.approx(6.0)
+
+
+def _write_hard_cases(root, layout):
+    """In ``layout``: a two-part mesh, an open one, a broken one and an asymmetric one modelled
+    with the layout's up axis (y, or z for ModelNet)."""
+    suffix = ".off" if layout == "modelnet" else ".obj"
+    vertices, faces = asymmetric()
+    if layout != "modelnet":
+        vertices = vertices @ up_rotation("y")  # the same object modelled y up (front +z)
+    write_mesh(layout_path(root, layout, "thing", "rotated", suffix), vertices, faces)
+    write_mesh(layout_path(root, layout, "thing", "parts", suffix), *merged(box(), box(origin=(2, 0, 0))))
+    write_mesh(layout_path(root, layout, "tray", "open", suffix), *open_box((1.0, 1.0, 0.5)))
+    broken = layout_path(root, layout, "tray", "broken", suffix, split="test")
+    broken.parent.mkdir(parents=True, exist_ok=True)
+    broken.write_text(
+        "OFF\n3 1 0\n0 0 0\n1 0 0\n2 0 0\n3 0 1 2\n" if suffix == ".off" else "v 0 0 0\nf 1 1 1\n"
+    )
+
+
+@pytest.mark.parametrize("layout", ["shapenet-v1", "shapenet-v2", "modelnet", "generic"])
+def test_hard_meshes_in_each_layout(tmp_path, layout):
+    _write_hard_cases(tmp_path / "m", layout)
+    config = BuildConfig(image_size=16, n_points=128, dense_points=256)
+    result = build(tmp_path / "m", tmp_path / "data", config)
+    assert result.layout == layout and result.shapes == 3
+    assert [(name, reason.split(" ")[0]) for name, reason in result.skipped] == [("tray/broken", "zero")]
+    data = load_dataset(result.path)
+    names = data.manifest["names"]
+    assert names == ["thing/parts", "thing/rotated", "tray/open"]
+    # Both parts sampled (two boxes 1 apart along x: points at both ends), the open tray built,
+    # and the rotated object upright: its tall side (2) along z, as modelled.
+    parts = np.asarray(data.dense[0])
+    assert (parts[:, 0] < -0.2).any() and (parts[:, 0] > 0.2).any() and not (np.abs(parts[:, 0]) < 0.1).any()
+    assert np.ptp(np.asarray(data.dense[1])[:, 2]) == pytest.approx(1.0, abs=0.02)
+    reference = BuildConfig(image_size=16, n_points=128, dense_points=256, up="z")
+    write_mesh(tmp_path / "z" / "thing" / "rotated.obj", *asymmetric())
+    upright = load_dataset(build(tmp_path / "z", tmp_path / "data-z", reference).path)
+    assert np.allclose(upright.points[0], data.points[1], atol=1e-5)

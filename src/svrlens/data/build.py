@@ -40,7 +40,7 @@ from tqdm.auto import tqdm
 
 from svrlens import __version__
 from svrlens.errors import InputError
-from svrlens.io import read_json, write_json
+from svrlens.io import known_keys, read_json, write_json
 
 from .assemble import assemble
 from .layouts import LAYOUT_UP, MESH_LAYOUTS, find_meshes
@@ -173,12 +173,7 @@ class BuildConfig:
     @classmethod
     def from_dict(cls, data: dict, where: str = "build") -> "BuildConfig":
         """Parse and validate; unknown keys are errors."""
-        if not isinstance(data, dict):
-            raise ValueError(f"{where}: expected an object, found {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"{where}: unknown key {unknown[0]!r} (expected some of {sorted(known)})")
+        known_keys(data, {f.name for f in fields(cls)}, where)
         values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
         return cls(**values).validate()
 

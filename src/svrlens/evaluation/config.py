@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields
 
+from svrlens.io import known_keys
+
 # F-score thresholds as fractions of each ground truth's bounding-box side. Tatarchenko et al.'s
 # "F@1%" assumes dense clouds (What3D: 10,000 points); at the 1024 points of a prediction the
 # mean spacing between neighbouring points is ~4–8 % of the box side (cube: 7.7 %), so a 1 %
@@ -75,10 +77,4 @@ class EvaluationConfig:
     @classmethod
     def from_dict(cls, data: dict, where: str = "evaluation") -> "EvaluationConfig":
         """Parse and validate; unknown keys are errors (a typo must not silently run defaults)."""
-        if not isinstance(data, dict):
-            raise ValueError(f"{where}: expected an object, found {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"{where}: unknown key {unknown[0]!r} (expected some of {sorted(known)})")
-        return cls(**data).validate()
+        return cls(**known_keys(data, {f.name for f in fields(cls)}, where)).validate()

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from svrlens.data.build import BuildConfig
-from svrlens.io import read_json
+from svrlens.io import known_keys, read_json
 from svrlens.training import TrainConfig
 from svrlens.training.config import LABEL_MODES
 
@@ -99,12 +99,7 @@ class RealStudy:
     @classmethod
     def from_dict(cls, value: dict, parse_train) -> "RealStudy":
         """Parse (``parse_train(value, where)`` reads the training config); unknown keys are errors."""
-        allowed = {"dataset", "meshes", "build", "modes", "train"}
-        if not isinstance(value, dict):
-            raise ValueError(f"real_study: expected an object, found {type(value).__name__}")
-        unknown = sorted(set(value) - allowed)
-        if unknown:
-            raise ValueError(f"real_study: unknown key {unknown[0]!r} (expected some of {sorted(allowed)})")
+        known_keys(value, {"dataset", "meshes", "build", "modes", "train"}, "real_study")
         data = RealData(
             dataset=value.get("dataset"),
             meshes=value.get("meshes"),
