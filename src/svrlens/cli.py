@@ -381,7 +381,7 @@ def _cmd_data_build(args) -> int:
 
 def _add_data_build(data_commands) -> None:
     """``svrlens data build``: a mesh collection into a dataset (svrlens.data.build)."""
-    from svrlens.data.build import R2N2_AZIMUTH, R2N2_ELEVATION
+    from svrlens.data.build import R2N2_AZIMUTH, R2N2_ELEVATION, BuildConfig
 
     build = data_commands.add_parser(
         "build",
@@ -433,7 +433,10 @@ def _add_data_build(data_commands) -> None:
     build.add_argument("--image-size", type=int, default=128, help="image side in pixels (default: 128)")
     build.add_argument("--points", type=int, default=1024, help="training cloud points (default: 1024)")
     build.add_argument(
-        "--dense-points", type=int, default=4096, help="dense evaluation cloud points (default: 4096)"
+        "--dense-points",
+        type=int,
+        default=BuildConfig.dense_points,
+        help=f"dense evaluation cloud points (default: {BuildConfig.dense_points})",
     )
     build.add_argument(
         "--split",

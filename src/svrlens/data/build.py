@@ -43,6 +43,7 @@ from svrlens.errors import InputError
 from svrlens.io import known_keys, read_json, write_json
 
 from .assemble import assemble
+from .clouds import DEFAULT_DENSE_POINTS
 from .layouts import LAYOUT_UP, MESH_LAYOUTS, find_meshes
 from .mesh_samples import chunk_task, worker_init
 from .meshes import NORMALISATIONS, UP_AXES
@@ -94,7 +95,7 @@ class BuildConfig:
     elevation: tuple = R2N2_ELEVATION
     image_size: int = 128
     n_points: int = 1024
-    dense_points: int = 4096
+    dense_points: int = DEFAULT_DENSE_POINTS
     split: tuple = (0.7, 0.1, 0.2)
     val_fraction: float = 0.125
     categories: tuple | None = None
