@@ -201,7 +201,8 @@ def _figures(root: Path, datasets: dict, study: dict, thresholds: list, relative
         )
     )
     for name, entry in (datasets | study).items():
-        boxes = _run_figure(root, entry, "fig6-scores.png") if single or name in study else None
+        own = single or name in study or entry.get("family") is None  # a label / real study's model
+        boxes = _run_figure(root, entry, "fig6-scores.png") if own else None
         if boxes is not None:
             items.append(
                 _figure(
@@ -221,7 +222,8 @@ def _figures(root: Path, datasets: dict, study: dict, thresholds: list, relative
             )
     for family, entries in figures.by_family(datasets | study).items():
         names = list(entries)
-        for name in dict.fromkeys([names[0], names[-1]]):
+        # a family's first and last set; every model of a label or real study (family None)
+        for name in names if not family else dict.fromkeys([names[0], names[-1]]):
             path = _run_figure(root, entries[name], "fig8-qualitative.png")
             if path is not None:
                 items.append(
