@@ -80,30 +80,16 @@ class _NpyWriter:
         return self.digest.hexdigest()
 
 
-def assemble(staging: Path, source: str, config, entries: list, chunks: list, out: Path):
-    """Stream the shards into the dataset directory (one shard in memory at a time) and rename
-    it to ``out``; returns (shapes built, samples, skipped [(name, reason)])."""
-    reasons = []
-    for index, _ in enumerate(chunks):
-        with np.load(staging / "shards" / f"{index:06d}.npz", allow_pickle=False) as shard:
-            reasons += [str(r) for r in shard["reasons"]]
-    built = [k for k, r in enumerate(reasons) if not r]
-    skipped = [(entries[k].name, entries[k].path, r) for k, r in enumerate(reasons) if r]
-    if not built:
-        first = f"{skipped[0][0]}: {skipped[0][2]}" if skipped else "none planned"
-        raise InputError(f"none of the {len(entries)} meshes could be built (first: {first})", source)
+def _write_arrays(staging: Path, target: Path, config, entries, chunks, n: int, categories: list):
+    """The shards streamed into images / points / labels / dense ``.npy`` files of ``n`` samples
+    (one shard in memory at a time); returns (SHA-256 per file, per-shape info, view angles)."""
     views, size = config.n_views, config.image_size
-    n = len(built) * views
-    target = staging / "dataset"
-    shutil.rmtree(target, ignore_errors=True)
-    target.mkdir()
     writers = {
         "images": _NpyWriter(target / "images.npy", (n, size, size, 3), np.uint8),
         "points": _NpyWriter(target / "points.npy", (n, config.n_points, 3), np.float32),
         "labels": _NpyWriter(target / "labels.npy", (n,), np.int64),
         "dense": _NpyWriter(target / "dense.npy", (n, config.dense_points, 3), np.float32),
     }
-    categories = sorted({entries[k].category for k in built})
     shapes_info, angles = [], []
     position = 0
     for index, chunk in enumerate(chunks):
@@ -126,7 +112,28 @@ def assemble(staging: Path, source: str, config, entries: list, chunks: list, ou
                 )
                 angles += shard["angles"][j].round(6).tolist()
                 position += views
-    hashes = {f"{key}.npy": writer.close() for key, writer in writers.items()}
+    return {f"{key}.npy": writer.close() for key, writer in writers.items()}, shapes_info, angles
+
+
+def assemble(staging: Path, source: str, config, entries: list, chunks: list, out: Path):
+    """Stream the shards into the dataset directory (one shard in memory at a time) and rename
+    it to ``out``; returns (shapes built, samples, skipped [(name, reason)])."""
+    reasons = []
+    for index, _ in enumerate(chunks):
+        with np.load(staging / "shards" / f"{index:06d}.npz", allow_pickle=False) as shard:
+            reasons += [str(r) for r in shard["reasons"]]
+    built = [k for k, r in enumerate(reasons) if not r]
+    skipped = [(entries[k].name, entries[k].path, r) for k, r in enumerate(reasons) if r]
+    if not built:
+        first = f"{skipped[0][0]}: {skipped[0][2]}" if skipped else "none planned"
+        raise InputError(f"none of the {len(entries)} meshes could be built (first: {first})", source)
+    views, size = config.n_views, config.image_size
+    n = len(built) * views
+    target = staging / "dataset"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir()
+    categories = sorted({entries[k].category for k in built})
+    hashes, shapes_info, angles = _write_arrays(staging, target, config, entries, chunks, n, categories)
     sample_of_shape = {k: i for i, k in enumerate(built)}
     splits = {
         name: [sample_of_shape[k] * views + v for k in members if k in sample_of_shape for v in range(views)]

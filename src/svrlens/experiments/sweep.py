@@ -83,15 +83,8 @@ def reproduce(spec: ExperimentSpec, out, *, executor=None, progress: bool = True
         name: aggregate(group)
         for name, group in group_by_name(r for r in ordered if r["family"] is not None).items()
     }
-    label_study = {
-        name.removeprefix("labels-"): aggregate(group)
-        for name, group in group_by_name(r for r in ordered if r["name"].startswith("labels-")).items()
-    }
-    real_groups = {
-        name.removeprefix("real-"): group
-        for name, group in group_by_name(r for r in ordered if r["name"].startswith("real-")).items()
-    }
-    real_study = {mode: aggregate(group) for mode, group in real_groups.items()}
+    label_study, _ = _study(ordered, "labels-")
+    real_study, real_groups = _study(ordered, "real-")
     results = {
         "spec": spec.to_dict(),
         "datasets": datasets,
@@ -109,6 +102,15 @@ def reproduce(spec: ExperimentSpec, out, *, executor=None, progress: bool = True
     }
     write_json(out / RESULTS, results)
     return results
+
+
+def _study(records: list[dict], prefix: str) -> tuple[dict, dict]:
+    """A label or real study's entries (label mode → aggregated entry) and its records per mode."""
+    groups = {
+        name.removeprefix(prefix): group
+        for name, group in group_by_name(r for r in records if r["name"].startswith(prefix)).items()
+    }
+    return {mode: aggregate(group) for mode, group in groups.items()}, groups
 
 
 def _git_commit() -> str | None:
