@@ -46,7 +46,9 @@ class RealData:
     (``meshes``) to build with ``build``. Exactly one of the two paths.
 
     ``family`` is "real" (where the sweep keeps its data); ``sha256`` is filled by
-    :meth:`resolved` with the dataset's file hashes, so a rebuilt dataset is a new run."""
+    :meth:`resolved` with the dataset's file hashes, so a rebuilt dataset is a new run. A mesh
+    collection is identified by its path and build options only: the sweep builds it once into
+    its ``data/`` and does not notice later edits of the meshes (build again with a new ``--out``)."""
 
     dataset: str | None = None
     meshes: str | None = None

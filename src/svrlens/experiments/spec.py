@@ -63,7 +63,8 @@ class LabelStudy:
 
 @dataclass
 class ExperimentSpec:
-    """A sweep: base datasets, the studies run on them, the evaluation, and the seeds.
+    """A sweep: base datasets, the studies run on them, the evaluation, and the seeds; and
+    optionally the paper's sec. 4 on real shapes (``real_study``, :mod:`svrlens.experiments.real`).
 
     ``seeds`` seed the training of every model (weights, batch order); the data's own seed is in
     its :class:`SynthConfig`, and the evaluation's (bootstrap, clustering noise) is the run's seed.
