@@ -69,14 +69,13 @@ _TENDENCY_OPTIONS = ("method", "k", "seed")
 def _cmd_tendency(args) -> int:
     from pathlib import Path
 
+    from svrlens.experiments.inspect import distances_of
     from svrlens.io import writable_path, write_json
     from svrlens.options import from_args
     from svrlens.tendency import clustering_tendency
-    from svrlens.tendency.inputs import TendencyOptions, distances_from_path, labels_for, labels_from_path
+    from svrlens.tendency.inputs import TendencyOptions, labels_for, labels_from_path
 
     options = from_args(TendencyOptions, args, _TENDENCY_OPTIONS)
-    if options.method == "labels" and args.labels is None:
-        raise InputError("--method labels: expected --labels L.npy, found none")
     if options.method == "dispersion" and args.labels is not None:
         raise InputError("--labels: not with --method dispersion (k-medoids finds its own clusters)")
     if options.method != "dispersion" and args.k is not None:
@@ -84,11 +83,15 @@ def _cmd_tendency(args) -> int:
     if args.json:
         writable_path(args.json)
     labels = None if args.labels is None else labels_from_path(args.labels)  # checked before the work
-    distances, kind = distances_from_path(args.input, progress=not args.quiet)
+    distances, kind, found_labels = distances_of(args.input, progress=not args.quiet)
     if options.method == "dispersion":
         return _dispersion(args, options, distances, kind)
+    if labels is None and options.method == "labels":
+        if found_labels is None:
+            raise InputError("--method labels: expected --labels L.npy (the input has no labels of its own)")
+        labels = found_labels  # a dataset's or a mesh collection's own categories
     if labels is not None:
-        labels = labels_for(labels, distances.shape[0], args.labels)
+        labels = labels_for(labels, distances.shape[0], args.labels or args.input)
     result = clustering_tendency(distances, labels, method=options.method, random_state=options.seed)
     low, high = result.interval
     print(f"input        {args.input} ({kind}, N={distances.shape[0]})")
@@ -210,11 +213,11 @@ def _cmd_data_inspect(args) -> int:
 
 
 def _cmd_data_preview(args) -> int:
-    from svrlens.data import load_dataset
     from svrlens.data.figures import preview_figure
+    from svrlens.data.folder import open_dataset
 
     figure = preview_figure(
-        load_dataset(args.dataset), args.out, count=args.count, split=args.split, seed=args.seed
+        open_dataset(args.dataset), args.out, count=args.count, split=args.split, seed=args.seed
     )
     print(f"wrote {figure}")
     return 0
@@ -405,6 +408,149 @@ def _cmd_report(args) -> int:
     return 0
 
 
+def _cmd_data_build(args) -> int:
+    from svrlens.data.build import BuildConfig, build_dataset
+
+    try:
+        config = BuildConfig(
+            layout=args.layout,
+            normalize=args.normalize,
+            up=args.up,
+            views=args.views,
+            n_views=args.n_views,
+            azimuth=tuple(args.azimuth),
+            elevation=tuple(args.elevation),
+            image_size=args.image_size,
+            n_points=args.points,
+            dense_points=args.dense_points,
+            split=tuple(args.split),
+            val_fraction=args.val_fraction,
+            categories=None if args.categories is None else tuple(args.categories),
+            max_per_category=args.max_per_category,
+            seed=args.seed,
+        ).validate()
+    except ValueError as error:
+        raise InputError(str(error)) from None
+    result = build_dataset(
+        args.meshes,
+        args.out,
+        config,
+        jobs=args.jobs,
+        memory_mb=args.memory_per_worker or None,
+        chunk_size=args.chunk_size,
+        force=args.force,
+        progress=not args.quiet,
+    )
+    resumed = f", {result.resumed} meshes taken from the interrupted build" if result.resumed else ""
+    print(
+        f"built {result.shapes} shapes ({result.samples} samples) of the {result.layout} layout into "
+        f"{result.path} in {result.seconds:.1f} s{resumed}"
+    )
+    print(f"skipped {len(result.skipped)} meshes" + (":" if result.skipped else ""))
+    for name, reason in result.skipped:
+        print(f"  {name}: {reason}")
+    return 0
+
+
+def _add_data_build(data_commands) -> None:
+    """``svrlens data build``: a mesh collection into a dataset (svrlens.data.build)."""
+    from svrlens.data.build import R2N2_AZIMUTH, R2N2_ELEVATION, BuildConfig
+
+    build = data_commands.add_parser(
+        "build",
+        help="build a dataset from a mesh collection (ShapeNetCore v1/v2, ModelNet, <category>/<name>.obj|…)",
+    )
+    build.add_argument("meshes", help="the mesh collection's root directory")
+    build.add_argument("--out", required=True, help="dataset directory to write")
+    build.add_argument(
+        "--layout",
+        choices=["auto", "shapenet-v1", "shapenet-v2", "modelnet", "generic"],
+        default="auto",
+        help="the collection's layout (default: auto, detected from its files)",
+    )
+    build.add_argument(
+        "--normalize",
+        choices=["box", "ball"],
+        default="box",
+        help="box: bounding box centred, longest side 1 (default); ball: farthest point at 1",
+    )
+    build.add_argument(
+        "--up",
+        choices=["auto", "x", "y", "z", "-x", "-y", "-z"],
+        default="auto",
+        help="the meshes' up axis (default: auto, z for ModelNet, else y)",
+    )
+    build.add_argument(
+        "--views",
+        choices=["isometric", "random"],
+        default="isometric",
+        help="the paper's isometric view (default), or --n-views seeded random views per shape",
+    )
+    build.add_argument("--n-views", type=int, default=1, help="views per shape with --views random")
+    build.add_argument(
+        "--azimuth",
+        type=float,
+        nargs=2,
+        default=list(R2N2_AZIMUTH),
+        metavar=("LOW", "HIGH"),
+        help="random views' azimuth range in degrees (default: 3D-R2N2's 0 360)",
+    )
+    build.add_argument(
+        "--elevation",
+        type=float,
+        nargs=2,
+        default=list(R2N2_ELEVATION),
+        metavar=("LOW", "HIGH"),
+        help="random views' elevation range in degrees (default: 3D-R2N2's 25 30)",
+    )
+    build.add_argument("--image-size", type=int, default=128, help="image side in pixels (default: 128)")
+    build.add_argument("--points", type=int, default=1024, help="training cloud points (default: 1024)")
+    build.add_argument(
+        "--dense-points",
+        type=int,
+        default=BuildConfig.dense_points,
+        help=f"dense evaluation cloud points (default: {BuildConfig.dense_points})",
+    )
+    build.add_argument(
+        "--split",
+        type=float,
+        nargs=3,
+        default=[0.7, 0.1, 0.2],
+        metavar=("TRAIN", "VAL", "TEST"),
+        help="per-category fractions where the layout has no split (default: 0.7 0.1 0.2)",
+    )
+    build.add_argument(
+        "--val-fraction",
+        type=float,
+        default=0.125,
+        help="share of each category's train set held out for validation where the layout has a "
+        "split (ModelNet; default: 0.125)",
+    )
+    build.add_argument("--categories", nargs="+", help="build only these categories")
+    build.add_argument("--max-per-category", type=int, help="build at most this many meshes per category")
+    build.add_argument(
+        "--seed", type=int, default=0, help="seed of every sample, view and split (default: 0)"
+    )
+    build.add_argument("--jobs", type=int, help="worker processes (default: one per core; 0: this process)")
+    build.add_argument(
+        "--memory-per-worker",
+        type=int,
+        default=4096,
+        help="each worker's memory bound in MiB; a mesh needing more is skipped (default: 4096; 0: none)",
+    )
+    build.add_argument(
+        "--chunk-size",
+        type=int,
+        default=16,
+        help="meshes per saved chunk, the unit of resuming (default: 16)",
+    )
+    build.add_argument(
+        "--force", action="store_true", help="replace --out, and discard an unfinished build of other options"
+    )
+    build.add_argument("--quiet", action="store_true", help="no progress bar")
+    build.set_defaults(func=_cmd_data_build)
+
+
 def _add_evaluation_options(parser) -> None:
     """The options of an EvaluationConfig (svrlens.evaluation.config): diagnose, evaluate, calibrate."""
     from svrlens.evaluation import EvaluationConfig
@@ -446,8 +592,10 @@ def _parsers_for_models(commands) -> None:
     )
     tendency.add_argument(
         "input",
-        help="DIST.npy (N, N), clouds (N, P, 3) or images (N, H, W, C) .npy, "
-        "or a folder of *.png / *.npy clouds",
+        help=(
+            "DIST.npy (N, N), clouds (N, P, 3) or images (N, H, W, C) .npy, a folder of *.png / "
+            "*.npy clouds, a dataset (its training clouds) or a folder of meshes (sampled as data build does)"
+        ),
     )
     tendency.add_argument(
         "--labels",
@@ -461,7 +609,7 @@ def _parsers_for_models(commands) -> None:
     tendency.set_defaults(func=_cmd_tendency)
 
     train = commands.add_parser("train", help="train the ResNet-18 + FoldingNet model on a dataset")
-    train.add_argument("dataset", help="dataset directory (svrlens format)")
+    train.add_argument("dataset", help="a svrlens dataset directory or a user folder (images/ + shapes/)")
     train.add_argument(
         "--out", required=True, help="run directory; must not hold a run unless --resume or --force"
     )
@@ -494,7 +642,8 @@ def _parsers_for_models(commands) -> None:
     predict = commands.add_parser("predict", help="predict point clouds for images with a trained checkpoint")
     predict.add_argument("checkpoint", help="best.pt or last.pt of a run")
     predict.add_argument(
-        "images", help="a dataset directory, a folder of PNGs, or an .npy of uint8 (N, H, W, 3)"
+        "images",
+        help="a dataset directory or user folder, a folder of PNGs, or an .npy of uint8 (N, H, W, 3)",
     )
     predict.add_argument("--out", required=True, help="PRED.npz with points, codewords, indices")
     predict.add_argument(
@@ -606,12 +755,12 @@ def _parsers_for_diagnosis(commands) -> None:
 
 
 def _parsers_for_data(commands) -> None:
-    """data synth, subsample, inspect, preview, export."""
+    """data synth, subsample, build, inspect, preview, export."""
     from svrlens.data import SynthConfig
     from svrlens.data.subsample import FAMILY_BASE
     from svrlens.options import add_options
 
-    data = commands.add_parser("data", help="synthetic datasets: synth, subsample, inspect, preview, export")
+    data = commands.add_parser("data", help="datasets: synth, subsample, build, inspect, preview, export")
     data_commands = data.add_subparsers(
         dest="data_command", metavar="ACTION", parser_class=_Parser, required=True
     )
@@ -636,7 +785,7 @@ def _parsers_for_data(commands) -> None:
     inspect = data_commands.add_parser(
         "inspect", help="counts, splits and the clustering tendency of the training images and shapes"
     )
-    inspect.add_argument("dataset", help="dataset directory")
+    inspect.add_argument("dataset", help="a svrlens dataset directory or a user folder")
     inspect.add_argument("--split", default="train", help="the split measured (default: train)")
     inspect.add_argument("--json", help="also write the summary to this JSON file (default: none)")
     _seed_option(inspect, "seed of the clusterings and bootstraps")
@@ -644,7 +793,7 @@ def _parsers_for_data(commands) -> None:
     inspect.set_defaults(func=_cmd_data_inspect)
 
     preview = data_commands.add_parser("preview", help="contact sheet of images and point clouds")
-    preview.add_argument("dataset", help="dataset directory")
+    preview.add_argument("dataset", help="a svrlens dataset directory or a user folder")
     preview.add_argument("--out", required=True, help="PNG to write (an SVG is written beside it)")
     preview.add_argument("--count", type=_count(1), default=8, metavar="N", help="samples shown (default: 8)")
     preview.add_argument("--split", default="train", help="the split shown (default: train)")
@@ -661,6 +810,7 @@ def _parsers_for_data(commands) -> None:
         "--indices", type=_count(0), nargs="+", metavar="I", help="shapes to export (default: all)"
     )
     export.set_defaults(func=_cmd_data_export)
+    _add_data_build(data_commands)
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):

@@ -338,6 +338,17 @@ def published_directory(out, owned=()):
         raise
 
 
+def known_keys(data, allowed, where: str) -> dict:
+    """``data`` if it is a dict whose keys are all in ``allowed``; else ValueError naming ``where``
+    and the first unknown key (a typo in a config must not silently run the defaults)."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{where}: expected an object, found {type(data).__name__}")
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise ValueError(f"{where}: unknown key {unknown[0]!r} (expected some of {sorted(allowed)})")
+    return data
+
+
 def write_json(path, data) -> Path:
     """Write ``data`` as indented JSON, atomically."""
     text = json.dumps(data, indent=2, default=_json_default) + "\n"

@@ -34,6 +34,8 @@ from svrlens.io import DIRECTORY_MODE, cannot_write, load_npy, numeric_array, re
 FORMAT_VERSION = 1
 ARRAYS = ("images", "points", "morph", "labels", "dense")
 SPLITS = ("train", "val", "test")
+# Manifest keys beyond the format's own that describe the samples (kept when a dataset is saved again).
+EXTRA_KEYS = ("names", "categories", "skipped")
 
 
 def sha256_of(path) -> str:
@@ -79,6 +81,7 @@ class Dataset:
             parameters=self.manifest["parameters"],
             seed=self.manifest.get("seed"),
             overwrite=overwrite,
+            extra={k: v for k, v in self.manifest.items() if k in EXTRA_KEYS},
         )
 
     def subset(self, split: str) -> "Dataset":
@@ -137,8 +140,10 @@ def save_dataset(
     parameters: dict,
     seed,
     overwrite=False,
+    extra: dict | None = None,
 ) -> Path:
-    """Write a dataset directory atomically; returns its path."""
+    """Write a dataset directory atomically; returns its path. ``extra`` adds keys to the
+    manifest (e.g. ``names``, ``categories``)."""
     path = Path(path)
     images = np.ascontiguousarray(images)
     points = np.ascontiguousarray(points, dtype=np.float32)
@@ -161,31 +166,21 @@ def save_dataset(
             if array is not None:
                 np.save(staging / f"{name}.npy", array, allow_pickle=False)
                 hashes[f"{name}.npy"] = sha256_of(staging / f"{name}.npy")
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "svrlens_version": __version__,
-            "generator": generator,
-            "parameters": parameters,
-            "seed": seed,
-            "counts": {
-                "samples": int(images.shape[0]),
-                "points": int(points.shape[1]),
-                "dense_points": None if dense is None else int(dense.shape[1]),
-                "image_size": list(images.shape[1:3]),
-                **{k: len(v) for k, v in splits.items()},
+        manifest = manifest_of(
+            generator=generator,
+            parameters=parameters,
+            seed=seed,
+            shapes={
+                "images": images.shape,
+                "points": points.shape,
+                "dense": None if dense is None else dense.shape,
             },
-            "splits": {k: [int(i) for i in v] for k, v in splits.items()},
-            "sha256": hashes,
-        }
+            splits=splits,
+            hashes=hashes,
+            extra=extra,
+        )
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
-        os.chmod(staging, DIRECTORY_MODE)
-        if path.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
-            os.replace(path, old / path.name)
-            os.replace(staging, path)
-            shutil.rmtree(old)
-        else:
-            os.replace(staging, path)
+        publish(staging, path)
     except OSError as error:  # a full disk, no permission: named, and nothing left behind
         shutil.rmtree(staging, ignore_errors=True)
         raise cannot_write(path, error) from None
@@ -221,6 +216,46 @@ def _checked_manifest(manifest, path: Path) -> tuple[dict, dict]:
     if manifest.get("parameters") is not None and not isinstance(manifest["parameters"], dict):
         raise InputError(f"parameters: expected an object, found {manifest['parameters']!r}"[:200], path)
     return hashes, {k: np.asarray(v, np.int64) for k, v in splits.items()}
+
+
+def manifest_of(
+    *, generator: str, parameters: dict, seed, shapes: dict, splits: dict, hashes: dict, extra=None
+) -> dict:
+    """The manifest of a dataset: format version, generator, parameters, seed, counts (from the
+    array ``shapes``: images (N, H, W, 3), points (N, P, 3), dense (N, D, 3) or None), splits,
+    SHA-256 per file, and the ``extra`` keys."""
+    images, points, dense = shapes["images"], shapes["points"], shapes.get("dense")
+    return {
+        "format_version": FORMAT_VERSION,
+        "svrlens_version": __version__,
+        "generator": generator,
+        "parameters": parameters,
+        "seed": seed,
+        "counts": {
+            "samples": int(images[0]),
+            "points": int(points[1]),
+            "dense_points": None if dense is None else int(dense[1]),
+            "image_size": [int(images[1]), int(images[2])],
+            **{k: len(v) for k, v in splits.items()},
+        },
+        "splits": {k: [int(i) for i in v] for k, v in splits.items()},
+        "sha256": hashes,
+        **(extra or {}),
+    }
+
+
+def publish(staging: Path, path: Path) -> Path:
+    """Rename the finished directory ``staging`` to ``path`` (replacing what is there), so readers
+    see the old dataset or the new one, never a half-written one."""
+    os.chmod(staging, DIRECTORY_MODE)
+    if path.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
+        os.replace(path, old / path.name)
+        os.replace(staging, path)
+        shutil.rmtree(old)
+    else:
+        os.replace(staging, path)
+    return path
 
 
 def load_dataset(path, *, verify: bool = True, mmap: bool = True) -> Dataset:

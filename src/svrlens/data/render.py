@@ -4,6 +4,12 @@ No native dependencies and byte-deterministic. The camera looks from direction (
 toward the origin; screen "up" is the projection of +z. The light comes from
 ``LIGHT`` — deliberately *not* the view direction: a head-light gives the three visible cube
 faces the same brightness and renders the cube as a flat hexagon.
+
+Other views (:func:`render_view`) rotate the mesh so that the camera at (azimuth, elevation)
+lands on the isometric one (azimuth 45°, elevation arctan(1/√2) ≈ 35.26°, measured from +x
+toward +y about the up axis +z): the light turns with the camera, so every view is lit alike.
+Real meshes are neither closed nor consistently oriented: ``two_sided`` draws every triangle
+from both sides (a reversed copy; the z-buffer keeps the nearer), lit on the side seen.
 """
 
 from __future__ import annotations
@@ -110,3 +116,67 @@ def render_isometric(
 def pixels_per_unit(image_size: int, extent: float) -> float:
     """The rasterizer's scale: pixels per unit length on the screen plane."""
     return 0.95 * (image_size / 2.0) / extent
+
+
+ISOMETRIC_ANGLES = (45.0, float(np.degrees(np.arctan(1.0 / np.sqrt(2.0)))))  # (azimuth, elevation), deg
+
+
+def view_rotation(azimuth: float, elevation: float) -> np.ndarray:
+    """The rotation R (3, 3) such that the isometric camera sees ``vertices @ R.T`` as a camera at
+    (``azimuth``, ``elevation``) degrees sees ``vertices``: azimuth from +x toward +y about +z,
+    elevation above the xy plane, in (−90, 90); screen up is the projection of +z.
+
+    Raises
+    ------
+    ValueError
+        An elevation outside (−90°, 90°) (the screen's up direction is undefined there).
+    """
+    if not -90.0 < elevation < 90.0:
+        raise ValueError(f"elevation: expected degrees in (-90, 90), found {elevation}")
+    az, el = np.radians(azimuth), np.radians(elevation)
+    view = np.array([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)])
+    right = np.cross([0.0, 0.0, 1.0], view)
+    right /= np.linalg.norm(right)
+    basis_view = np.stack([right, np.cross(view, right), view])  # rows: screen right, up, toward viewer
+    basis_iso = np.stack([SCREEN_RIGHT, SCREEN_UP, VIEW])
+    return basis_iso.T @ basis_view
+
+
+def render_view(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    *,
+    azimuth: float | None = None,
+    elevation: float | None = None,
+    image_size: int = 128,
+    extent: float | None = None,
+    two_sided: bool = False,
+) -> np.ndarray:
+    """Render one mesh from (``azimuth``, ``elevation``) degrees (None, None: the isometric view,
+    byte-identical to :func:`render_isometric`).
+
+    Parameters
+    ----------
+    vertices : ndarray of shape (V, 3)
+    faces : ndarray of shape (F, 3), int
+    azimuth, elevation : float or None, default=None
+        Degrees; see :func:`view_rotation`. Both or neither.
+    image_size, extent
+        As in :func:`render_isometric` (``extent`` is a distance from the origin, so it holds for
+        every view).
+    two_sided : bool, default=False
+        Draw back faces too (open or inconsistently wound meshes).
+
+    Returns
+    -------
+    ndarray of shape (image_size, image_size, 3), uint8
+    """
+    vertices = np.asarray(vertices, np.float64)
+    faces = np.asarray(faces, np.int64)
+    if (azimuth is None) != (elevation is None):
+        raise ValueError(f"expected both azimuth and elevation or neither, found {azimuth}, {elevation}")
+    if azimuth is not None:
+        vertices = vertices @ view_rotation(azimuth, elevation).T
+    if two_sided:
+        faces = np.concatenate([faces, faces[:, ::-1]])
+    return render_isometric(vertices, faces, image_size=image_size, extent=extent)

@@ -1,6 +1,7 @@
 """The paper's sweeps end to end: typed specs, content-addressed runs, serial, process and Ray executors."""
 
 from .executors import ProcessExecutor, RayExecutor, SerialExecutor, local_executor
+from .real import RealData, RealStudy
 from .runs import execute_run, prepare_data
 from .spec import (
     PRESETS,
@@ -22,6 +23,8 @@ __all__ = [
     "FamilyStudy",
     "LabelStudy",
     "ProcessExecutor",
+    "RealData",
+    "RealStudy",
     "RayExecutor",
     "RunSpec",
     "SerialExecutor",

@@ -265,6 +265,10 @@ def format_results(results: dict) -> str:
             f"(Oracle-NN {e['oracle_nn']['chamfer']:.4f}), "
             f"codeword silhouette by label {e['codeword_silhouette_by_label']}, verdict {e['verdict']}"
         )
+    if results.get("real_checks"):
+        from .real import format_real
+
+        lines += format_real(results["real_checks"])
     lines += _check_lines(results.get("checks") or {})
     prov = results.get("provenance") or {}
     if "wall_seconds" in prov:

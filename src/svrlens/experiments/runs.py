@@ -32,6 +32,7 @@ from svrlens.errors import InputError
 from svrlens.io import write_json
 
 from .environment import numerics_in_force, pinned_numerics
+from .real import RealData
 from .spec import RunSpec, digest
 
 RESULT = "result.json"
@@ -56,9 +57,12 @@ def _publish(path: Path, write) -> Path:
 
 
 def prepare_data(out, run: RunSpec, *, progress: bool = False) -> Path:
-    """The dataset directory a run trains on, generated if absent (deterministic from the spec)."""
+    """The dataset directory a run trains on, generated if absent (deterministic from the spec):
+    a real study's dataset itself, or its meshes built (:func:`svrlens.data.build.build_dataset`)."""
     root = data_root(out, run)
     base_path = root / "base"
+    if isinstance(run.base, RealData):
+        return _real_data(run.base, base_path, progress)
 
     def write_base(path):
         generate(run.base, progress=progress).save(path)
@@ -71,6 +75,16 @@ def prepare_data(out, run: RunSpec, *, progress: bool = False) -> Path:
         write_set(load_dataset(base_path), run.family, run.n, path)
 
     return _publish(root / f"{run.family}.{run.n}", write_run_set)
+
+
+def _real_data(data: RealData, base_path: Path, progress: bool) -> Path:
+    from svrlens.data.build import build_dataset
+
+    if data.dataset is not None:
+        if not (Path(data.dataset) / "manifest.json").is_file():
+            raise InputError("real_study.dataset: not a svrlens dataset (no manifest.json)", data.dataset)
+        return Path(data.dataset)
+    return _publish(base_path, lambda path: build_dataset(data.meshes, path, data.build, progress=progress))
 
 
 def finished(out, run: RunSpec) -> dict | None:

@@ -41,6 +41,8 @@ from svrlens.options import parse
 from svrlens.training import TrainConfig
 from svrlens.training.config import LABEL_MODES
 
+from .real import RealData, RealStudy
+
 SPEC_VERSION = 1
 
 
@@ -68,7 +70,8 @@ class LabelStudy:
 
 @dataclass
 class ExperimentSpec:
-    """A sweep: base datasets, the studies run on them, the evaluation, and the seeds.
+    """A sweep: base datasets, the studies run on them, the evaluation, and the seeds; and
+    optionally the paper's sec. 4 on real shapes (``real_study``, :mod:`svrlens.experiments.real`).
 
     ``seeds`` seed the training of every model (weights, batch order); the data's own seed is in
     its :class:`SynthConfig`, and the evaluation's (bootstrap, clustering noise) is the run's seed.
@@ -80,9 +83,10 @@ class ExperimentSpec:
     label_study: LabelStudy | None = None
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     seeds: tuple = (0,)
+    real_study: RealStudy | None = None  # sec. 4 on real shapes (svrlens.experiments.real)
 
     def validate(self) -> "ExperimentSpec":
-        if not self.studies and self.label_study is None:
+        if not self.studies and self.label_study is None and self.real_study is None:
             raise ValueError(f"spec {self.name!r}: expected at least one study, found none")
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
             raise ValueError(f"seeds: expected distinct integers, found {list(self.seeds)}")
@@ -116,6 +120,8 @@ class ExperimentSpec:
                     f"found {list(self.label_study.modes)}"
                 )
             self.label_study.train.validate()
+        if self.real_study is not None:
+            self.real_study.validate()
         self.evaluation.validate()
         return self
 
@@ -145,20 +151,23 @@ class ExperimentSpec:
                             device or device_kind(study.train.device),
                         )
                     )
-        if self.label_study is not None:
-            base = self.bases[self.label_study.base]
-            for mode in self.label_study.modes:
+        trained_on_bases = [
+            ("labels", self.label_study, self.bases.get(getattr(self.label_study, "base", None))),
+            ("real", self.real_study, getattr(self.real_study, "data", None)),
+        ]
+        for prefix, study, base in trained_on_bases:  # no-, weak- and full-label models on a base itself
+            for mode in study.modes if study is not None else ():
                 for seed in self.seeds:
                     out.append(
                         RunSpec(
-                            f"labels-{mode}",
+                            f"{prefix}-{mode}",
                             base,
                             None,
                             0,
-                            replace(self.label_study.train, labels=mode, seed=seed),
+                            replace(study.train, labels=mode, seed=seed),
                             self.evaluation,
                             threads,
-                            device or device_kind(self.label_study.train.device),
+                            device or device_kind(study.train.device),
                         )
                     )
         return out
@@ -180,12 +189,17 @@ class ExperimentSpec:
             },
             "evaluation": self.evaluation.to_dict(),
             "seeds": list(self.seeds),
+            "real_study": None if self.real_study is None else self.real_study.to_dict(),
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> "ExperimentSpec":
         """Parse and validate a spec; unknown keys are errors (a typo must not silently run defaults)."""
-        _known(data, {"version", "name", "bases", "studies", "label_study", "evaluation", "seeds"}, "spec")
+        _known(
+            data,
+            {"version", "name", "bases", "studies", "label_study", "evaluation", "seeds", "real_study"},
+            "spec",
+        )
         if data.get("version", SPEC_VERSION) != SPEC_VERSION:
             raise ValueError(f"spec version: expected {SPEC_VERSION}, found {data.get('version')!r}")
         bases = {}
@@ -227,6 +241,8 @@ class ExperimentSpec:
             isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**63 for s in seeds
         ):
             raise ValueError(f"seeds: expected a list of integers in [0, 2**63), found {seeds!r}")
+        real = data.get("real_study")
+        real_study = None if real is None else RealStudy.from_dict(real, _train_config)
         return cls(
             _string(data.get("name", "custom"), "name"),
             bases,
@@ -234,6 +250,7 @@ class ExperimentSpec:
             label_study,
             evaluation,
             tuple(seeds),
+            real_study,
         ).validate()
 
 
@@ -272,11 +289,11 @@ def device_kind(device: str) -> str:
 @dataclass(frozen=True)
 class RunSpec:
     """One model: trained on set ``family.n`` of ``base`` (or on the base itself when ``family`` is
-    None, the label study), then diagnosed on the base test split, with ``threads`` CPU threads
-    on a ``device`` ("cpu" or "cuda") device."""
+    None: the label and real studies), then diagnosed on the base test split, with ``threads``
+    CPU threads on a ``device`` ("cpu" or "cuda") device."""
 
-    name: str  # "1.2.7", "labels-weak"
-    base: SynthConfig
+    name: str  # "1.2.7", "labels-weak", "real-full"
+    base: SynthConfig | RealData
     family: str | None
     n: int
     train: TrainConfig

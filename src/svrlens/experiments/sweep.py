@@ -7,6 +7,9 @@
                   retrieval / clustering Chamfer and F-score with intervals, case, verdict, runs
     label_study   "none" / "weak" / "full" (when the spec has one): the same, plus the codewords'
                   silhouette by label
+    real_study    the same for the real study (sec. 4 on built meshes), and real_checks: model vs
+                  Oracle-NN with interval (within 1 %?), codeword silhouettes, labels' cost
+                  (svrlens.experiments.real)
     checks        the paper's result, tested (svrlens.experiments.results): across 1.2.n the
                   output tendency rises with n (Spearman ρ ≥ 0.7); across 1.1.n it stays at or
                   below the lowest 1.2.n; the verdict is recognition in Case 1 only
@@ -28,6 +31,7 @@ from svrlens import __version__
 from svrlens.io import write_json
 
 from .executors import local_executor
+from .real import oracle_comparison, sec4_summary
 from .results import aggregate, check_paper_result, format_results, group_by_name
 from .runs import data_root, finished, prepare_data
 from .spec import CAVEATS, ExperimentSpec
@@ -79,22 +83,35 @@ def reproduce(spec: ExperimentSpec, out, *, executor=None, progress: bool = True
         name: aggregate(group)
         for name, group in group_by_name(r for r in ordered if r["family"] is not None).items()
     }
-    label_study = {
-        name.removeprefix("labels-"): aggregate(group)
-        for name, group in group_by_name(r for r in ordered if r["family"] is None).items()
-    }
+    label_study, _ = _study(ordered, "labels-")
+    real_study, real_groups = _study(ordered, "real-")
     results = {
         "spec": spec.to_dict(),
         "caveat": CAVEATS.get(spec.name),
         "datasets": datasets,
         "label_study": label_study or None,
         "checks": check_paper_result(datasets),
+        "real_study": real_study or None,
+        "real_checks": sec4_summary(
+            real_study, {mode: oracle_comparison(group) for mode, group in real_groups.items()}
+        )
+        if real_study
+        else None,
         "provenance": provenance(
             executor, ordered, started, time.perf_counter() - clock, skipped=len(runs) - len(todo)
         ),
     }
     write_json(out / RESULTS, results)
     return results
+
+
+def _study(records: list[dict], prefix: str) -> tuple[dict, dict]:
+    """A label or real study's entries (label mode → aggregated entry) and its records per mode."""
+    groups = {
+        name.removeprefix(prefix): group
+        for name, group in group_by_name(r for r in records if r["name"].startswith(prefix)).items()
+    }
+    return {mode: aggregate(group) for mode, group in groups.items()}, groups
 
 
 def _git_commit() -> str | None:

@@ -93,6 +93,26 @@ def _checks(checks: dict | None) -> list[dict]:
     return out
 
 
+def _real_checks(summary: dict | None) -> list[dict]:
+    """Sec. 4 on real shapes (svrlens.experiments.real): one line per label mode, model vs
+    Oracle-NN with its interval (is it within 1 %?), and the cost of labels."""
+    if not summary:
+        return []
+    from svrlens.experiments.real import format_real
+
+    calls = [c["within_1_percent"] for c in summary["oracle"].values()]
+    css = {"yes": "passed", "no": "failed", "undecided": "notmade"}
+    lines = format_real(summary)
+    return [
+        {
+            "css": css[calls[k]] if k < len(calls) else "notmade",
+            "text": line,
+            "word": "sec. 4 on real shapes",
+        }
+        for k, line in enumerate(lines)
+    ]
+
+
 def _numbers_table(datasets: dict, thresholds: list, relative: bool, title: str = "") -> dict:
     unit = " of the box side" if relative else ""
     head = ["data set", "within-cluster gain", "image tendency", "shape tendency", "output tendency"]
@@ -232,7 +252,8 @@ def _figures(root: Path, datasets: dict, study: dict, thresholds: list, relative
         )
     )
     for name, entry in (datasets | study).items():
-        boxes = _run_figure(root, entry, "fig6-scores.png") if single or name in study else None
+        own = single or name in study or entry.get("family") is None  # a label / real study's model
+        boxes = _run_figure(root, entry, "fig6-scores.png") if own else None
         if boxes is not None:
             items.append(
                 _figure(
@@ -252,7 +273,8 @@ def _figures(root: Path, datasets: dict, study: dict, thresholds: list, relative
             )
     for family, entries in figures.by_family(datasets | study).items():
         names = list(entries)
-        for name in dict.fromkeys([names[0], names[-1]]):
+        # a family's first and last set; every model of a label or real study (family None)
+        for name in names if not family else dict.fromkeys([names[0], names[-1]]):
             path = _run_figure(root, entries[name], "fig8-qualitative.png")
             if path is not None:
                 items.append(
@@ -281,6 +303,7 @@ def build_report(out_dir, *, title: str | None = None) -> Path:
     if not isinstance(results, dict) or not isinstance(results.get("datasets"), dict):
         raise InputError("not a svrlens results file (no 'datasets')", path)
     study = {f"labels: {mode}": entry for mode, entry in (results.get("label_study") or {}).items()}
+    study |= {f"real: {mode}": entry for mode, entry in (results.get("real_study") or {}).items()}
     datasets = results["datasets"] or study  # a label study alone is reported as its own data sets
     if not datasets:
         raise InputError("holds no data sets", path)
@@ -304,7 +327,7 @@ def _render(root: Path, results: dict, datasets: dict, study: dict, title: str |
     tables = [t for t in (_instruments_table(datasets),) if t is not None]
     tables.append(_numbers_table(datasets, thresholds, relative))
     if study:
-        tables.append(_numbers_table(study, thresholds, relative, "Label study"))
+        tables.append(_numbers_table(study, thresholds, relative, "Label and real-shape studies"))
     provenance, hashes, spec_text = _provenance(results)
     context = {
         "title": title or f"svrlens report — {spec.get('name', 'diagnosis')}",
@@ -315,7 +338,7 @@ def _render(root: Path, results: dict, datasets: dict, study: dict, title: str |
         "points": conventions.get("points_predicted", "P"),
         "floor": _fmt(sum(floors) / len(floors)) if floors else "not measured",
         "verdicts": _verdict_rows(datasets),
-        "checks": _checks(results.get("checks")),
+        "checks": _checks(results.get("checks")) + _real_checks(results.get("real_checks")),
         "figures": _figures(root, datasets, study, thresholds, relative),
         "numbers_note": "Intervals: 95 %; over test samples (bootstrap) for one seed, "
         "over seeds (t) for several. "

@@ -22,7 +22,8 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from svrlens.data import Dataset, load_dataset
+from svrlens.data import Dataset
+from svrlens.data.folder import open_dataset
 from svrlens.errors import InputError
 from svrlens.geometry import chamfer_distance, fscore
 from svrlens.io import read_json, write_json, write_text
@@ -305,7 +306,9 @@ def train(
     label: str | None = None,
     checkpoint_seconds: float = CHECKPOINT_SECONDS,
 ) -> RunResult:
-    """Train on ``dataset`` (a :class:`Dataset` or a dataset directory) into ``out_dir``.
+    """Train on ``dataset`` into ``out_dir``: a :class:`Dataset`, a svrlens dataset directory (made by
+    ``data synth``, ``data subsample`` or ``data build``), a user folder (``images/`` +
+    ``shapes/``) or a What3D / Occupancy Networks folder (:func:`svrlens.data.folder.open_dataset`).
 
     ``out_dir`` must not hold a run, unless ``resume``: continue it from ``last.pt`` (on the CPU
     the result is bitwise that of an uninterrupted run), provided it was started with the same
@@ -359,7 +362,7 @@ def _train(
     torch.manual_seed(config.seed)
 
     # Data, validated before the run directory is touched
-    data = dataset if isinstance(dataset, Dataset) else load_dataset(dataset)
+    data = dataset if isinstance(dataset, Dataset) else open_dataset(dataset)
     if len(data.splits.get("train", [])) < 2:
         raise InputError(
             f"expected ≥ 2 training samples (batch normalisation), found {len(data.splits.get('train', []))}",

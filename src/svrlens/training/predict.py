@@ -139,21 +139,26 @@ def predict_images(checkpoint, images: np.ndarray, *, batch_size: int = 64):
 
 
 def images_from_path(path) -> tuple[np.ndarray, np.ndarray, list | None]:
-    """(images uint8 (N, H, W, 3), indices (N,), names or None) from a dataset directory (all its
-    samples), a folder of PNGs (names are the stems; ``.PNG`` too) or an ``.npy`` array.
+    """(images uint8 (N, H, W, 3), indices (N,), names or None) from a dataset directory or user
+    folder (all its samples; a user folder's names), a folder of PNGs (names are the stems; ``.PNG``
+    too) or an ``.npy`` array.
 
     Raises
     ------
     InputError
         Nothing to predict, or an array of another dtype or shape (the message names the file).
     """
-    from svrlens.data import load_dataset
+    from svrlens.data.folder import open_dataset
+    from svrlens.data.shapenet import detect_layout
     from svrlens.io import load_npy, load_png_folder
 
     path = Path(path)
-    if path.is_dir() and (path / "manifest.json").exists():
-        data = load_dataset(path)
-        return np.asarray(data.images), np.arange(len(data)), None
+    if path.is_dir() and (
+        (path / "manifest.json").exists() or (path / "images").is_dir() or detect_layout(path)
+    ):
+        data = open_dataset(path)  # a svrlens dataset (matched by index) or a user folder (by name)
+        names = None if (path / "manifest.json").exists() else data.manifest.get("names")
+        return np.asarray(data.images), np.arange(len(data)), names
     if path.is_dir():
         images, names = load_png_folder(path)
         if not names:
