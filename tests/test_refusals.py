@@ -141,6 +141,10 @@ def _synth_option(flag, value):
     return lambda t, b: ([*S, "cube-sphere", "--out", t / "o", flag, value], flag, t / "o")
 
 
+def _build_option(flag, *values):
+    return lambda t, b: (["data", "build", _dir(t / "m"), "--out", t / "o", flag, *values], flag, t / "o")
+
+
 def _string_score_results():
     entry = {"verdict": "x", "statistic": {"score": "high"}, "conventions": {}}
     return {"datasets": {"a": entry}}
@@ -752,6 +756,27 @@ def _rows():
                 ("--shapes", "10000000", "expected a dataset of at most 64 GiB in memory"),
             ]
         ],
+        *[
+            (f"build-option{flag}={'_'.join(values)}", _build_option(flag, *values), message)
+            for flag, values, message in [
+                ("--image-size", ("4",), "--image-size: expected a value ≥ 8, found 4"),
+                ("--split", ("0.5", "0.6", "0.1"), "--split: expected three fractions"),
+                ("--n-views", ("3",), "--n-views: expected 1 for the isometric view, found 3"),
+                ("--azimuth", ("1", "2", "3"), "--azimuth: expected at most 2 item(s)"),
+                ("--layout", ("bogus",), "invalid choice: 'bogus'"),
+                ("--points", ("0",), "--points: expected a value ≥ 1, found 0"),
+            ]
+        ],
+        (
+            "build-no-meshes",
+            lambda t, b: (["data", "build", _dir(t / "m"), "--out", t / "o"], "m", t / "o"),
+            "no meshes found in any layout",
+        ),
+        (
+            "build-missing-folder",
+            lambda t, b: (["data", "build", t / "nosuch", "--out", t / "o"], "nosuch", t / "o"),
+            "no such directory of meshes",
+        ),
         (
             "synth-out-not-empty",
             lambda t, b: ([*S, "cube-sphere", "--out", _holding(t / "o", "x")], "o", t / "o"),

@@ -408,27 +408,32 @@ def _cmd_report(args) -> int:
     return 0
 
 
+_BUILD_OPTIONS = (
+    "layout",
+    "normalize",
+    "up",
+    "views",
+    "n_views",
+    "azimuth",
+    "elevation",
+    "image_size",
+    "n_points",
+    "dense_points",
+    "split",
+    "val_fraction",
+    "categories",
+    "max_per_category",
+    "seed",
+)
+
+
 def _cmd_data_build(args) -> int:
     from svrlens.data.build import BuildConfig, build_dataset
+    from svrlens.options import from_args
 
+    config = from_args(BuildConfig, args, _BUILD_OPTIONS)
     try:
-        config = BuildConfig(
-            layout=args.layout,
-            normalize=args.normalize,
-            up=args.up,
-            views=args.views,
-            n_views=args.n_views,
-            azimuth=tuple(args.azimuth),
-            elevation=tuple(args.elevation),
-            image_size=args.image_size,
-            n_points=args.points,
-            dense_points=args.dense_points,
-            split=tuple(args.split),
-            val_fraction=args.val_fraction,
-            categories=None if args.categories is None else tuple(args.categories),
-            max_per_category=args.max_per_category,
-            seed=args.seed,
-        ).validate()
+        config.validate()  # the checks across fields (views and their count, split fractions, ranges)
     except ValueError as error:
         raise InputError(str(error)) from None
     result = build_dataset(
@@ -454,7 +459,8 @@ def _cmd_data_build(args) -> int:
 
 def _add_data_build(data_commands) -> None:
     """``svrlens data build``: a mesh collection into a dataset (svrlens.data.build)."""
-    from svrlens.data.build import R2N2_AZIMUTH, R2N2_ELEVATION, BuildConfig
+    from svrlens.data.build import BuildConfig
+    from svrlens.options import add_options
 
     build = data_commands.add_parser(
         "build",
@@ -462,92 +468,31 @@ def _add_data_build(data_commands) -> None:
     )
     build.add_argument("meshes", help="the mesh collection's root directory")
     build.add_argument("--out", required=True, help="dataset directory to write")
+    add_options(build, BuildConfig, _BUILD_OPTIONS)
     build.add_argument(
-        "--layout",
-        choices=["auto", "shapenet-v1", "shapenet-v2", "modelnet", "generic"],
-        default="auto",
-        help="the collection's layout (default: auto, detected from its files)",
+        "--jobs",
+        type=_count(0),
+        metavar="N",
+        help="worker processes (default: one per core; 0: this process)",
     )
-    build.add_argument(
-        "--normalize",
-        choices=["box", "ball"],
-        default="box",
-        help="box: bounding box centred, longest side 1 (default); ball: farthest point at 1",
-    )
-    build.add_argument(
-        "--up",
-        choices=["auto", "x", "y", "z", "-x", "-y", "-z"],
-        default="auto",
-        help="the meshes' up axis (default: auto, z for ModelNet, else y)",
-    )
-    build.add_argument(
-        "--views",
-        choices=["isometric", "random"],
-        default="isometric",
-        help="the paper's isometric view (default), or --n-views seeded random views per shape",
-    )
-    build.add_argument("--n-views", type=int, default=1, help="views per shape with --views random")
-    build.add_argument(
-        "--azimuth",
-        type=float,
-        nargs=2,
-        default=list(R2N2_AZIMUTH),
-        metavar=("LOW", "HIGH"),
-        help="random views' azimuth range in degrees (default: 3D-R2N2's 0 360)",
-    )
-    build.add_argument(
-        "--elevation",
-        type=float,
-        nargs=2,
-        default=list(R2N2_ELEVATION),
-        metavar=("LOW", "HIGH"),
-        help="random views' elevation range in degrees (default: 3D-R2N2's 25 30)",
-    )
-    build.add_argument("--image-size", type=int, default=128, help="image side in pixels (default: 128)")
-    build.add_argument("--points", type=int, default=1024, help="training cloud points (default: 1024)")
-    build.add_argument(
-        "--dense-points",
-        type=int,
-        default=BuildConfig.dense_points,
-        help=f"dense evaluation cloud points (default: {BuildConfig.dense_points})",
-    )
-    build.add_argument(
-        "--split",
-        type=float,
-        nargs=3,
-        default=[0.7, 0.1, 0.2],
-        metavar=("TRAIN", "VAL", "TEST"),
-        help="per-category fractions where the layout has no split (default: 0.7 0.1 0.2)",
-    )
-    build.add_argument(
-        "--val-fraction",
-        type=float,
-        default=0.125,
-        help="share of each category's train set held out for validation where the layout has a "
-        "split (ModelNet; default: 0.125)",
-    )
-    build.add_argument("--categories", nargs="+", help="build only these categories")
-    build.add_argument("--max-per-category", type=int, help="build at most this many meshes per category")
-    build.add_argument(
-        "--seed", type=int, default=0, help="seed of every sample, view and split (default: 0)"
-    )
-    build.add_argument("--jobs", type=int, help="worker processes (default: one per core; 0: this process)")
     build.add_argument(
         "--memory-per-worker",
-        type=int,
+        type=_count(0),
         default=4096,
+        metavar="MIB",
         help="each worker's memory bound in MiB; a mesh needing more is skipped (default: 4096; 0: none)",
     )
     build.add_argument(
         "--chunk-size",
-        type=int,
+        type=_count(1),
         default=16,
+        metavar="N",
         help="meshes per saved chunk, the unit of resuming (default: 16)",
     )
     build.add_argument(
         "--force", action="store_true", help="replace --out, and discard an unfinished build of other options"
     )
-    build.add_argument("--quiet", action="store_true", help="no progress bar")
+    _quiet_option(build)
     build.set_defaults(func=_cmd_data_build)
 
 

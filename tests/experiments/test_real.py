@@ -77,7 +77,7 @@ def test_real_study_specs_are_checked():
     with pytest.raises(ValueError, match="real_study: unknown key 'epochs'"):
         ExperimentSpec.from_dict(spec)
     spec["real_study"] = {"meshes": "m", "build": {"image_size": 2}}
-    with pytest.raises(ValueError, match="--image-size"):
+    with pytest.raises(ValueError, match="real_study.build.image_size: expected a value ≥ 8"):
         ExperimentSpec.from_dict(spec)
 
 

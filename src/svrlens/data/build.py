@@ -33,14 +33,17 @@ import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Annotated, Literal, Optional
 
+from pydantic import Field
 from tqdm.auto import tqdm
 
 from svrlens import __version__
 from svrlens.errors import InputError
-from svrlens.io import known_keys, read_json, write_json
+from svrlens.io import read_json, write_json
+from svrlens.options import Float, Int, Seed, Str, option, parse, validated
 
 from .assemble import assemble
 from .clouds import DEFAULT_DENSE_POINTS
@@ -55,7 +58,7 @@ R2N2_AZIMUTH = (0.0, 360.0)
 R2N2_ELEVATION = (25.0, 30.0)
 
 
-@dataclass
+@validated
 class BuildConfig:
     """How a mesh collection becomes a dataset (saved in the manifest's ``parameters``).
 
@@ -86,21 +89,52 @@ class BuildConfig:
     seed : int, default=0
     """
 
-    layout: str = "auto"
-    normalize: str = "box"
-    up: str = "auto"
-    views: str = "isometric"
-    n_views: int = 1
-    azimuth: tuple = R2N2_AZIMUTH
-    elevation: tuple = R2N2_ELEVATION
-    image_size: int = 128
-    n_points: int = 1024
-    dense_points: int = DEFAULT_DENSE_POINTS
-    split: tuple = (0.7, 0.1, 0.2)
-    val_fraction: float = 0.125
-    categories: tuple | None = None
-    max_per_category: int | None = None
-    seed: int = 0
+    layout: Annotated[
+        Literal["auto", "shapenet-v1", "shapenet-v2", "modelnet", "generic"],
+        option("the collection's layout (auto: detected from its files)"),
+    ] = "auto"
+    normalize: Annotated[
+        Literal["box", "ball"],
+        option(
+            "per-shape normalisation: box (bounding box centred, longest side 1) or ball "
+            "(farthest point at 1)"
+        ),
+    ] = "box"
+    up: Annotated[
+        Literal["auto", "x", "y", "z", "-x", "-y", "-z"],
+        option("the meshes' up axis, turned onto +z (auto: z for ModelNet, else y)"),
+    ] = "auto"
+    views: Annotated[
+        Literal["isometric", "random"],
+        option("the paper's isometric view, or --n-views seeded random views per shape"),
+    ] = "isometric"
+    n_views: Annotated[Int, option("views per shape with --views random", ge=1, le=1000)] = 1
+    azimuth: Annotated[
+        tuple[Float, Float], option("random views' azimuth range LOW HIGH (3D-R2N2's)", unit="degrees")
+    ] = R2N2_AZIMUTH
+    elevation: Annotated[
+        tuple[Float, Float], option("random views' elevation range LOW HIGH (3D-R2N2's)", unit="degrees")
+    ] = R2N2_ELEVATION
+    image_size: Annotated[Int, option("image side", unit="px", ge=8, le=1024)] = 128
+    n_points: Annotated[Int, option("points per training cloud", flag="--points", ge=1, le=10**6)] = 1024
+    dense_points: Annotated[Int, option("points per dense evaluation cloud", ge=1, le=10**6)] = (
+        DEFAULT_DENSE_POINTS
+    )
+    split: Annotated[
+        tuple[Float, Float, Float],
+        option("train / val / test fractions per category, for layouts without a split of their own"),
+    ] = (0.7, 0.1, 0.2)
+    val_fraction: Annotated[
+        Float, option("validation share of each category's train split, for layouts with one", ge=0, lt=1)
+    ] = 0.125
+    categories: Annotated[Optional[tuple[Str, ...]], option("only these categories", default_text="all")] = (
+        None
+    )
+    max_per_category: Annotated[
+        Optional[Annotated[Int, Field(ge=1)]],
+        option("at most this many meshes per category (the first by name)", default_text="all"),
+    ] = None
+    seed: Annotated[Seed, option("seed of the split, the views and the point samples")] = 0
 
     def validate(self) -> "BuildConfig":
         """Check every field; ValueError names it as the command-line option."""
@@ -151,9 +185,9 @@ class BuildConfig:
                 self.elevation,
             ),
         ]
-        for ok, option, expected, found in checks:
+        for ok, flag, expected, found in checks:
             if not ok:
-                raise ValueError(f"{option}: expected {expected}, found {found!r}")
+                raise ValueError(f"{flag}: expected {expected}, found {found!r}")
         return self
 
     def resolved(self, layout: str) -> "BuildConfig":
@@ -173,10 +207,8 @@ class BuildConfig:
 
     @classmethod
     def from_dict(cls, data: dict, where: str = "build") -> "BuildConfig":
-        """Parse and validate; unknown keys are errors."""
-        known_keys(data, {f.name for f in fields(cls)}, where)
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        return cls(**values).validate()
+        """Parse and validate; unknown keys are errors (a ValueError naming ``where`` and the field)."""
+        return parse(cls, data, f"{where}.").validate()
 
 
 @dataclass

@@ -35,7 +35,7 @@ from svrlens.data import SynthConfig
 from svrlens.data.subsample import FAMILY_BASE, n_sets
 from svrlens.errors import InputError
 from svrlens.evaluation.config import EvaluationConfig
-from svrlens.io import read_json
+from svrlens.io import known_keys, read_json
 from svrlens.models import ModelConfig
 from svrlens.options import parse
 from svrlens.training import TrainConfig
@@ -195,7 +195,7 @@ class ExperimentSpec:
     @classmethod
     def from_dict(cls, data: dict) -> "ExperimentSpec":
         """Parse and validate a spec; unknown keys are errors (a typo must not silently run defaults)."""
-        _known(
+        known_keys(
             data,
             {"version", "name", "bases", "studies", "label_study", "evaluation", "seeds", "real_study"},
             "spec",
@@ -209,7 +209,7 @@ class ExperimentSpec:
         if not isinstance(data.get("studies", []), list):
             raise ValueError(f"studies: expected a list, found {type(data['studies']).__name__}")
         for k, value in enumerate(data.get("studies") or []):
-            value = _known(_mapping(value, f"studies[{k}]"), {"family", "sets", "train"}, f"studies[{k}]")
+            value = known_keys(value, {"family", "sets", "train"}, f"studies[{k}]")
             sets = value.get("sets", list(range(1, n_sets(str(value.get("family"))) + 1)))
             if not isinstance(sets, list) or not all(
                 isinstance(n, int) and not isinstance(n, bool) for n in sets
@@ -224,9 +224,7 @@ class ExperimentSpec:
             )
         label_study = None
         if data.get("label_study") is not None:
-            value = _known(
-                _mapping(data["label_study"], "label_study"), {"base", "modes", "train"}, "label_study"
-            )
+            value = known_keys(data["label_study"], {"base", "modes", "train"}, "label_study")
             modes = value.get("modes", list(LABEL_MODES))
             if not isinstance(modes, list) or not all(isinstance(m, str) for m in modes):
                 raise ValueError(f"label_study.modes: expected a list of strings, found {modes!r}")
@@ -257,13 +255,6 @@ class ExperimentSpec:
 def _mapping(value, where: str) -> dict:
     if not isinstance(value, dict):
         raise ValueError(f"{where}: expected an object, found {type(value).__name__}")
-    return value
-
-
-def _known(value: dict, allowed: set, where: str) -> dict:
-    unknown = sorted(set(value) - allowed)
-    if unknown:
-        raise ValueError(f"{where}: unknown key {unknown[0]!r} (expected some of {sorted(allowed)})")
     return value
 
 
