@@ -35,12 +35,17 @@ svrlens.tendency
 
 svrlens.data
     n_sets: How many sets ``family.1`` … ``family.n`` the family has (7, or 8 for the ``dispersion-*``…
+    BuildConfig: How a mesh collection becomes a dataset (saved in the manifest's ``parameters``).
     Dataset: Images, point clouds and optional morph weights / labels / dense clouds, with named splits.
     MorphFamily: The shared mesh and base shapes of a family: vertices, clouds and images of any weights.
     SynthConfig: Parameters of a synthetic base dataset (saved in its manifest).
+    build_dataset: Build a svrlens dataset from the mesh collection at ``meshes`` into ``out``.
+    export_folder: Write samples ``indices`` (default: all) of a svrlens dataset as a user folder at ``…
     export_meshes: Write the meshes of the shapes with morph weights (B, K) as PLY/OBJ files via trimesh.
     generate: Generate a base dataset in memory (deterministic for a given config).
     load_dataset: Open a dataset directory; arrays are memory-mapped and (by default) hash-verified.
+    load_folder: Read a user folder (see the module docstring) into an in-memory :class:`Dataset`.
+    open_dataset: A svrlens dataset directory (manifest.json), a user folder (images/ + shapes/), or a…
     save_dataset: Write a dataset directory atomically; returns its path. ``extra`` adds keys to the
     subsample: Build set ``family.n`` from a base dataset; returns (arrays dict, splits, record).
     subsampled_dataset: Set ``family.n`` of ``base`` as an in-memory :class:`Dataset` (no path), with t…

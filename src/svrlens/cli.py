@@ -224,10 +224,14 @@ def _cmd_data_preview(args) -> int:
 
 
 def _cmd_data_export(args) -> int:
-    from svrlens.data.synth import export_dataset_meshes
+    from svrlens.data.export import export_folder
 
-    paths = export_dataset_meshes(args.dataset, args.out, indices=args.indices, file_format=args.format)
-    print(f"wrote {len(paths)} meshes to {args.out}")
+    out = export_folder(
+        args.dataset, args.out, indices=args.indices, file_format=args.format, force=args.force
+    )
+    shapes = len(list((out / "shapes").iterdir()))
+    meshes = " and meshes/" if (out / "meshes").is_dir() else ""
+    print(f"wrote {shapes} samples to {out}: images/, shapes/{meshes}, split.json (a user folder)")
     return 0
 
 
@@ -746,10 +750,13 @@ def _parsers_for_data(commands) -> None:
     preview.set_defaults(func=_cmd_data_preview)
 
     export = data_commands.add_parser(
-        "export", help="export the meshes of a synthetic base dataset (PLY/OBJ via trimesh)"
+        "export",
+        help="write a dataset as a user folder: images/, shapes/ (its clouds), meshes/ (synthetic bases), "
+        "split.json, files named by sample index",
     )
-    export.add_argument("dataset", help="base dataset directory (made by 'svrlens data synth')")
-    export.add_argument("--out", required=True, help="directory for the mesh files, written whole")
+    export.add_argument("dataset", help="dataset directory")
+    export.add_argument("--out", required=True, help="folder to write, whole or not at all")
+    export.add_argument("--force", action="store_true", help="replace an earlier export in --out")
     export.add_argument("--format", choices=["ply", "obj"], default="ply", help="mesh format (default: ply)")
     export.add_argument(
         "--indices", type=_count(0), nargs="+", metavar="I", help="shapes to export (default: all)"

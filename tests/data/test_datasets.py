@@ -195,8 +195,9 @@ def test_cli_end_to_end(tmp_path):
     assert result.returncode == 0 and (tmp_path / "sheet.png").exists() and (tmp_path / "sheet.svg").exists()
     result = run_cli("export", base, "--out", tmp_path / "meshes", "--indices", "0", "59", "--format", "obj")
     assert result.returncode == 0
-    meshes = sorted((tmp_path / "meshes").glob("*.obj"))
-    assert len(meshes) == 2 and trimesh.load(meshes[0], force="mesh").is_watertight
+    meshes = sorted((tmp_path / "meshes" / "meshes").glob("*.obj"))
+    assert [m.stem for m in meshes] == ["shape_00000", "shape_00059"]  # named by index, not by position
+    assert trimesh.load(meshes[0], force="mesh").is_watertight
 
 
 @pytest.mark.parametrize(

@@ -152,6 +152,10 @@ def read_shape(
         Unreadable file, no points, NaN or inf coordinates (the message names the file).
     """
     path = Path(path)
+    if path.suffix.lower() == ".npz":
+        stored = _stored_pair(path, n_points, dense_points)
+        if stored is not None:
+            return stored
     if path.suffix.lower() in (".npy", ".npz"):
         mesh, cloud = None, _checked(_array_cloud(path), path)
     else:
@@ -168,6 +172,19 @@ def read_shape(
         return points, dense, False
     points, resampled = resample(cloud, n_points, rng)
     return points, None, resampled
+
+
+def _stored_pair(path: Path, n_points: int, dense_points: int):
+    """(points, dense, False) of an ``.npz`` holding both clouds at exactly these sizes (what
+    ``svrlens data export`` writes: the dataset's own clouds, so a round trip changes nothing);
+    None when it holds no ``dense`` array or other sizes."""
+    archive = load_npz(path, required=("points",), optional=("dense",))
+    if "dense" not in archive or not dense_points:
+        return None
+    points, dense = _checked(archive["points"], path), _checked(archive["dense"], path)
+    if len(points) != n_points or len(dense) != dense_points:
+        return None
+    return points.astype(np.float32), dense.astype(np.float32), False
 
 
 def read_shapes(paths, n_points: int, dense_points: int, seed: int) -> tuple[np.ndarray, np.ndarray | None]:

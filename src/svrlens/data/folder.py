@@ -7,7 +7,9 @@
     DIR/shapes/NAME.ply|obj|off  a mesh (sampled to ``n_points`` area-uniform points, seeded) or a
                                  point cloud (.ply without faces)
     DIR/shapes/NAME.npy          a point cloud (P, 3)
-    DIR/shapes/NAME.npz          a point cloud in the array 'points' (P, 3)
+    DIR/shapes/NAME.npz          a point cloud in the array 'points' (P, 3), and optionally its dense
+                                 evaluation cloud in 'dense' (D, 3), both used as they are when
+                                 P = n_points and D = dense_points (``svrlens data export`` writes these)
     DIR/split.json               optional {"train": [NAME…], "val": […], "test": […]};
                                  without it every sample is in "train" and in "test"
     DIR/labels.json              optional {NAME: label}, labels all int or all str (strings are

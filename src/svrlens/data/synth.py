@@ -237,45 +237,6 @@ def synthesize(config: SynthConfig, out, *, progress: bool = True, overwrite: bo
     return generate(config, progress=progress).save(out, overwrite=overwrite)
 
 
-def export_dataset_meshes(dataset, out_dir, *, indices=None, file_format: str = "ply") -> list:
-    """Write the meshes of shapes ``indices`` (default: all) of a base dataset made by
-    :func:`synthesize` to ``out_dir`` (written whole or not at all); returns the paths.
-
-    Raises
-    ------
-    InputError
-        Not a base dataset of ``svrlens data synth``, indices out of range, or an ``out_dir``
-        holding other files (the message names the dataset or the directory).
-    """
-    from pathlib import Path
-
-    from svrlens.errors import InputError
-    from svrlens.io import published_directory
-
-    from .dataset import load_dataset
-
-    data = load_dataset(dataset)
-    parameters = data.manifest.get("parameters") or {}
-    if data.morph is None or not str(data.manifest.get("generator", "")).startswith("svrlens.data.synth"):
-        raise InputError(
-            "meshes can be exported from a base dataset made by 'svrlens data synth' only", dataset
-        )
-    known = {k: v for k, v in parameters.items() if k in SynthConfig.__dataclass_fields__}
-    try:
-        config = SynthConfig(**known)
-    except ValueError as error:
-        raise InputError(f"manifest.json parameters: {error}", dataset) from None
-    chosen = np.arange(len(data)) if indices is None else np.asarray(indices, np.int64)
-    if chosen.size and (chosen.min() < 0 or chosen.max() >= len(data)):
-        raise InputError(
-            f"--indices: expected values in [0, {len(data)}), found {chosen.min()}..{chosen.max()}", dataset
-        )
-    pattern = lambda name: name.startswith("shape_") and name.endswith((".ply", ".obj"))  # noqa: E731
-    with published_directory(out_dir, owned=pattern) as staging:
-        written = export_meshes(config, np.asarray(data.morph)[chosen], staging, file_format=file_format)
-    return [Path(out_dir) / p.name for p in written]
-
-
 def export_meshes(config: SynthConfig, weights: np.ndarray, out_dir, *, file_format: str = "ply") -> list:
     """Write the meshes of the shapes with morph weights (B, K) as PLY/OBJ files via trimesh."""
     from pathlib import Path
