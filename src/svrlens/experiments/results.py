@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
-from scipy import stats
 
 from svrlens.data.subsample import FAMILY_BASE
 
@@ -34,6 +33,8 @@ def group_by_name(records) -> dict:
 def across_seeds(values, intervals=None, confidence: float = 0.95) -> dict:
     """Mean of per-seed values with an interval: the single seed's own (bootstrap) interval, or a
     t interval of the mean across several seeds."""
+    from scipy import stats  # imported here: ~0.8 s of every command's start otherwise
+
     values = np.asarray(values, np.float64)
     out = {"score": float(values.mean()), "seeds": [float(v) for v in values]}
     if len(values) == 1:
@@ -146,6 +147,8 @@ def _untrained(entries) -> list[str]:
 
 
 def _rising(twos: list) -> dict:
+    from scipy import stats  # imported here: ~0.8 s of every command's start otherwise
+
     if len(twos) < 3:
         return _not_made(f"needs ≥ 3 sets of 1.2.n, found {len(twos)}")
     if _untrained(twos):

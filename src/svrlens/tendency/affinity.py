@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from sklearn.exceptions import ConvergenceWarning
 
 from ._ap_kernels import NumbaMessages, TorchMessages
 from ._checks import check_distances
@@ -189,6 +188,10 @@ class AffinityPropagation:
     def _finish(self, S, distances, run: _Run):
         self.n_iter_, self.converged_, self.damping_ = run.n_iter, run.converged, run.damping
         if not run.converged:
+            # scikit-learn's class, so that filters written for its AffinityPropagation apply; imported
+            # here only: importing scikit-learn costs ~1.4 s of every command's start (measured).
+            from sklearn.exceptions import ConvergenceWarning
+
             warnings.warn(
                 f"Affinity propagation did not converge in {run.n_iter} iterations; "
                 "using the last iteration's exemplars.",
@@ -358,7 +361,7 @@ class AdaptiveAffinityPropagation(AffinityPropagation):
         best = None
         adaptive = (self.damping_step, self.max_damping, 2 * int(self.convergence_iter))
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.filterwarnings("ignore", message="Affinity propagation did not converge")
             for _ in range(int(self.max_steps)):
                 messages.set_diagonal(noise.diagonal(preference))
                 run = _iterate(messages, n, damping, int(self.max_iter), int(self.convergence_iter), adaptive)
