@@ -144,6 +144,20 @@ def test_report_renders_in_headless_chromium(sweep_dir, tmp_path):
         if "CONSOLE" in line and ("Uncaught" in line or "Error" in line)
     ]
     assert console_errors == []
+    for width in (1400, 800):  # a desktop window and half a laptop screen: nothing cut off at the right
+        laid_out = subprocess.run(
+            [
+                *flags,
+                f"--window-size={width},1000",
+                "--virtual-time-budget=5000",
+                "--dump-dom",
+                report.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert 'data-overflow="false"' in laid_out.stdout, f"horizontal overflow at {width} px"
     shot = tmp_path / "report.png"
     subprocess.run(
         [*flags, "--hide-scrollbars", "--window-size=1200,2400", f"--screenshot={shot}", report.as_uri()],
