@@ -135,7 +135,7 @@ def test_a_bug_is_a_traceback_exit_1_and_a_request_to_report_it(monkeypatch, cap
     def broken(*args, **kwargs):
         raise ValueError("an internal inconsistency")
 
-    monkeypatch.setattr("svrlens.tendency.inputs.distances_from_path", broken)
+    monkeypatch.setattr("svrlens.experiments.inspect.distances_from_path", broken)
     np.save(tmp_path / "d.npy", np.array([[0.0, 1.0], [1.0, 0.0]]))
     assert main(["tendency", str(tmp_path / "d.npy"), "--quiet"]) == 1
     err = capsys.readouterr().err

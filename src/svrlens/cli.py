@@ -80,6 +80,10 @@ def _cmd_tendency(args) -> int:
         raise InputError("--labels: not with --method dispersion (k-medoids finds its own clusters)")
     if options.method != "dispersion" and args.k is not None:
         raise InputError("--k: only with --method dispersion")
+    if options.method == "labels" and args.labels is None and not Path(args.input).is_dir():
+        raise InputError(
+            "--method labels: expected --labels L.npy (only a dataset or collection has its own)"
+        )
     if args.json:
         writable_path(args.json)
     labels = None if args.labels is None else labels_from_path(args.labels)  # checked before the work

@@ -196,8 +196,8 @@ def test_cli_report_and_reproduce_from_a_spec(sweep_dir, tmp_path):
         (["reproduce", "--preset", "huge"], "argument --preset: invalid choice: 'huge'"),
         (["reproduce", "--spec", "MISSING.json"], "MISSING.json: no such spec file"),
         (["report", "NOWHERE"], "NOWHERE: no results.json here"),
-        (["reproduce", "--jobs", "0"], "--jobs must be at least 1, found 0"),
-        (["reproduce", "--cpus-per-run", "-2"], "--cpus-per-run must be at least 1, found -2"),
+        (["reproduce", "--jobs", "0"], "argument --jobs: expected an integer ≥ 1, found 0"),
+        (["reproduce", "--cpus-per-run", "-2"], "argument --cpus-per-run: expected an integer ≥ 1, found -2"),
     ],
 )
 def test_cli_bad_specs_exit_2_with_one_line(tmp_path, args, message):

@@ -158,7 +158,7 @@ def test_cli_bad_labels_and_folders(tmp_path):
     np.save(tmp_path / "d.npy", 1 - np.eye(4))
     np.save(tmp_path / "l.npy", np.zeros(3, np.int64))
     result = run_cli(tmp_path / "d.npy", "--labels", tmp_path / "l.npy")
-    assert result.returncode == 2 and "expected one label per sample, shape (4,), found (3,)" in result.stderr
+    assert result.returncode == 2 and "labels: expected shape (4,), found (3,)" in result.stderr
     (tmp_path / "empty").mkdir()
     result = run_cli(tmp_path / "empty")
     assert result.returncode == 2 and "found neither" in result.stderr

@@ -339,7 +339,7 @@ def test_background_checkpoint_errors_reach_the_training_thread(tmp_path):
 
     blocker = tmp_path / "file"
     blocker.write_text("")
-    with pytest.raises(OSError):
+    with pytest.raises(InputError, match="last.pt: cannot write"):  # named, in the training thread
         with BackgroundCheckpointer() as checkpointer:
             checkpointer.save(blocker / "sub" / "last.pt", {"model": {}, "config": {}})  # parent is a file
 
