@@ -385,8 +385,8 @@ PRESETS = {"quick": _quick, "laptop": _laptop, "paper": _paper, "full": _full}
 CAVEATS = {
     "quick": (
         "quick preset: a smoke run (5 models at 1/15 of the paper's epochs, one seed), not the result. "
-        "At these epochs the 1.2.7 model has not yet learnt the sharp image → shape boundary that "
-        "recognition needs; run the laptop preset (or paper) for the evidence."
+        "At these epochs most models do not beat a single-shape baseline (flagged: did not train) and "
+        "the paper's checks are not made; run the laptop preset (or paper) for the evidence."
     )
 }
 
