@@ -173,6 +173,15 @@ def qualitative_figure(images, columns: dict, out, *, count: int = 6, seed: int 
         for ax in axes[r]:
             ax.set_aspect("equal")
             ax.axis("off")
+    fig.text(
+        0.5,
+        0.0,
+        "clouds seen from the images' isometric view; point colour: depth along it "
+        "(yellow nearer, purple farther)",
+        ha="center",
+        va="bottom",
+        fontsize=8,
+    )
     return save_figure(fig, out)
 
 
