@@ -15,27 +15,16 @@ and the three adaptive-AP tendencies. The ratio is the price of the valid instru
 from __future__ import annotations
 
 import argparse
-import platform
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 
+from svrlens._machine import cpu_model
 from svrlens.data import SynthConfig, generate
 from svrlens.evaluation import EvaluationConfig, diagnose
 from svrlens.geometry import pairwise_chamfer, pairwise_l1
 from svrlens.tendency import clustering_tendency
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def route_before(train, test, predictions) -> float:
