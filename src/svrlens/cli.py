@@ -279,7 +279,10 @@ def _cmd_train(args) -> int:
     resumed = f", resumed at epoch {result.resumed_at}" if result.resumed_at else ""
     print(f"run          {result.out_dir} ({result.epochs} epochs{resumed}, {result.seconds:.1f} s in all)")
     print(f"best         epoch {result.best_epoch}, validation Chamfer {result.best_val_chamfer:.4f}")
-    print(f"baseline     one training shape for every image: {result.baseline_val_chamfer:.4f}")
+    print(
+        f"trained?     model {result.scored_train_chamfer:.4f} vs one training shape for every image "
+        f"{result.baseline_train_chamfer:.4f} (Chamfer on the training split, both scored alike)"
+    )
     if not result.trained:
         print(
             "svrlens: warning: the model did not train: it is no better than predicting one training "

@@ -179,7 +179,8 @@ def _execute(run: RunSpec, out, *, progress: bool, chamfer_matrix) -> dict:
         "training": {
             "best_epoch": trained.best_epoch,
             "best_val_chamfer": trained.best_val_chamfer,
-            "baseline_val_chamfer": trained.baseline_val_chamfer,
+            "scored_train_chamfer": trained.scored_train_chamfer,
+            "baseline_train_chamfer": trained.baseline_train_chamfer,
             "trained": trained.trained,
             "epochs": trained.epochs,
             "seconds": trained.seconds,
