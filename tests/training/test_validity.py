@@ -77,7 +77,8 @@ def test_trained_check_scores_model_and_baseline_alike(monkeypatch, kind, traine
     points = _sphere_samples(radii, 256, rng, coupled=True)
     dense = _sphere_samples(radii, 1024, rng, coupled=False)
     images = np.zeros((40, 32, 32, 3), np.uint8)
-    data = Dataset(images, points, dense=dense, splits={"train": np.arange(0, 40, 2), "val": np.arange(1, 40, 2)})
+    splits = {"train": np.arange(0, 40, 2), "val": np.arange(1, 40, 2)}
+    data = Dataset(images, points, dense=dense, splits=splits)
     train_set, val_set = data.subset("train"), data.subset("val")
     if kind == "perfect":
         outputs = _sphere_samples(radii[1::2], 256, rng, coupled=False)
