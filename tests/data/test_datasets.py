@@ -256,3 +256,18 @@ def test_dense_clouds_are_independent_samples_of_the_same_surfaces(small_base):
     # Independent: no training point is repeated in the dense cloud.
     dense_rows = {tuple(row) for row in np.asarray(small_base.dense[500]).tolist()}
     assert not any(tuple(row) in dense_rows for row in np.asarray(small_base.points[500]).tolist())
+
+
+def test_clouds_are_drawn_without_clipping_in_the_isometric_view():
+    """A cube's corners project further on screen than its half-width: the panel holds them all."""
+    import matplotlib.figure
+
+    from svrlens.data.figures import draw_cloud, projected_extent
+
+    corners = np.array(np.meshgrid([-1, 1], [-1, 1], [-1, 1], indexing="ij"), np.float64).reshape(3, -1).T
+    extent = projected_extent([corners])
+    ax = matplotlib.figure.Figure().add_subplot()
+    draw_cloud(ax, corners, extent)
+    offsets = ax.collections[0].get_offsets()
+    assert np.abs(offsets).max() <= extent and extent > 1.2  # the old panel (1.2 × max |coordinate|) clipped
+    assert len(offsets) == 8

@@ -72,6 +72,24 @@ def test_reads_the_documented_layout(tmp_path):
     np.testing.assert_array_equal(again.points, data.points)  # seeded
 
 
+def test_a_folder_has_a_digest_of_every_file_it_read(tmp_path):
+    """Provenance names the exact data of a user folder too: one SHA-256 over its files."""
+    make_folder(tmp_path / "mine")
+    first = load_folder(tmp_path / "mine", n_points=64).manifest["sha256"]["folder"]
+    assert (
+        len(first) == 64 and load_folder(tmp_path / "mine", n_points=64).manifest["sha256"]["folder"] == first
+    )
+    (tmp_path / "mine" / "labels.json").write_text(json.dumps({}))
+    with pytest.raises(InputError):  # labels.json now misses names: refused, not hashed
+        load_folder(tmp_path / "mine", n_points=64)
+    (tmp_path / "mine" / "labels.json").unlink()
+    without_labels = load_folder(tmp_path / "mine", n_points=64).manifest["sha256"]["folder"]
+    pixels = np.full((16, 16, 3), 7, np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "mine" / "images" / "obj_03.png")
+    changed = load_folder(tmp_path / "mine", n_points=64).manifest["sha256"]["folder"]
+    assert len({first, without_labels, changed}) == 3
+
+
 def test_without_split_everything_is_train_and_test(tmp_path):
     make_folder(tmp_path / "mine", split=False)
     data = load_folder(tmp_path / "mine", n_points=64)

@@ -66,6 +66,29 @@ def coverage_figure_of_weights(sets: dict, out, *, title: str = "") -> Path:
     return save_figure(fig, out)
 
 
+# Said under every figure that draws clouds with draw_cloud.
+CLOUD_LEGEND = "clouds seen from the images' isometric view; point colour: depth along it (yellow nearer)"
+
+
+def projected_extent(clouds, margin: float = 1.05) -> float:
+    """Half-width of a square panel holding every cloud (..., P, 3) as :func:`draw_cloud` projects
+    it: a cube's corners reach further on screen than along an axis, so the raw extent clips."""
+    screen = np.stack([SCREEN_RIGHT, SCREEN_UP], 1)
+    return margin * max(float(np.abs(np.asarray(c, np.float64) @ screen).max()) for c in clouds)
+
+
+def draw_cloud(ax, points, extent: float, size: float = 0.6) -> None:
+    """Scatter a cloud (P, 3) in the images' isometric view, far points first, coloured by depth."""
+    points = np.asarray(points, np.float64)
+    depth = points @ VIEW
+    order = np.argsort(depth)
+    ax.scatter(
+        (points @ SCREEN_RIGHT)[order], (points @ SCREEN_UP)[order], c=depth[order], s=size, cmap="viridis"
+    )
+    ax.set_xlim(-extent, extent)
+    ax.set_ylim(-extent, extent)
+
+
 def preview_figure(dataset: Dataset, out, *, count: int = 8, split: str = "train", seed: int = 0) -> Path:
     """A contact sheet: ``count`` images of ``split`` over their point clouds (isometric view)."""
     part = dataset.subset(split) if split in dataset.splits else dataset
@@ -74,21 +97,10 @@ def preview_figure(dataset: Dataset, out, *, count: int = 8, split: str = "train
         raise ValueError(f"split {split!r}: expected at least one sample, found none")
     order = np.sort(np.random.default_rng(seed).choice(len(part), count, replace=False))
     fig, axes = subplots(2, count, figsize=(1.6 * count, 3.4), squeeze=False)
-    extent = float(np.abs(np.asarray(part.points[order])).max()) * 1.2
+    extent = projected_extent([part.points[i] for i in order])
     for column, index in enumerate(order):
         axes[0, column].imshow(part.images[index])
-        points = np.asarray(part.points[index], np.float64)
-        depth = points @ VIEW
-        back_to_front = np.argsort(depth)
-        axes[1, column].scatter(
-            (points @ SCREEN_RIGHT)[back_to_front],
-            (points @ SCREEN_UP)[back_to_front],
-            c=depth[back_to_front],
-            s=1,
-            cmap="viridis",
-        )
-        axes[1, column].set_xlim(-extent, extent)
-        axes[1, column].set_ylim(-extent, extent)
+        draw_cloud(axes[1, column], part.points[index], extent, size=1)
         label = f"#{index}" if part.morph is None else "w=" + ",".join(f"{w:.2f}" for w in part.morph[index])
         axes[0, column].set_title(label, fontsize=7)
         for row in range(2):
@@ -97,4 +109,5 @@ def preview_figure(dataset: Dataset, out, *, count: int = 8, split: str = "train
     fig.suptitle(
         f"{dataset.path.name if dataset.path else 'dataset'}: {split} images and point clouds", fontsize=10
     )
+    fig.text(0.5, 0.0, CLOUD_LEGEND, ha="center", va="bottom", fontsize=7)
     return save_figure(fig, out)

@@ -27,6 +27,7 @@ gives no dense cloud; warnings say how many (:mod:`svrlens.data.clouds`).
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +36,16 @@ from svrlens.errors import InputError
 from svrlens.io import files_with_suffix, read_image, read_json
 
 from .clouds import DEFAULT_DENSE_POINTS, SHAPE_SUFFIXES, read_shapes
-from .dataset import SPLITS, Dataset
+from .dataset import SPLITS, Dataset, sha256_of
+
+
+def _folder_digest(root: Path, files: list[Path]) -> str:
+    """SHA-256 over (relative path, file SHA-256) of ``files`` and the folder's split/labels files."""
+    files = files + [root / name for name in ("split.json", "labels.json") if (root / name).exists()]
+    digest = hashlib.sha256()
+    for file in sorted(files):
+        digest.update(f"{file.relative_to(root).as_posix()}\0{sha256_of(file)}\n".encode())
+    return digest.hexdigest()
 
 
 def load_folder(
@@ -87,6 +97,10 @@ def load_folder(
     labels = _declared_labels(path / "labels.json", names)
     manifest = {
         "generator": "user folder",
+        # one digest of every file read, so provenance names the exact data (as datasets' hashes do)
+        "sha256": {
+            "folder": _folder_digest(path, [image_files[n] for n in names] + [shape_files[n] for n in names])
+        },
         "names": names,
         "parameters": {"n_points": n_points, "dense_points": dense_points, "seed": seed},
         "seed": seed,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from svrlens.data.render import SCREEN_RIGHT, SCREEN_UP, VIEW
+from svrlens.data.figures import CLOUD_LEGEND, draw_cloud, projected_extent
 from svrlens.plotting import save_figure, subplots
 
 METHOD_LABELS = {
@@ -138,17 +138,6 @@ def tsne_figure(embedding: np.ndarray, labels, out, *, title: str) -> Path:
     return save_figure(fig, out)
 
 
-def _cloud(ax, points, extent):
-    points = np.asarray(points, np.float64)
-    depth = points @ VIEW
-    order = np.argsort(depth)
-    ax.scatter(
-        (points @ SCREEN_RIGHT)[order], (points @ SCREEN_UP)[order], c=depth[order], s=0.6, cmap="viridis"
-    )
-    ax.set_xlim(-extent, extent)
-    ax.set_ylim(-extent, extent)
-
-
 def qualitative_figure(images, columns: dict, out, *, count: int = 6, seed: int = 0) -> Path:
     """Rows of examples: the input image, then one point cloud per entry of ``columns``, drawn in
     the images' isometric view (colour: depth along the view, yellow = nearer)."""
@@ -157,15 +146,11 @@ def qualitative_figure(images, columns: dict, out, *, count: int = 6, seed: int 
     fig, axes = subplots(
         count, 1 + len(columns), figsize=(1.7 * (1 + len(columns)), 1.7 * count), squeeze=False
     )
-    # The extent of the *projected* clouds: a cube's corners reach further on screen than along an axis.
-    screen = np.stack([SCREEN_RIGHT, SCREEN_UP], 1)
-    extent = 1.05 * max(
-        float(np.abs(np.asarray(c, np.float64)[rows] @ screen).max()) for c in columns.values()
-    )
+    extent = projected_extent(np.asarray(c)[rows] for c in columns.values())
     for r, index in enumerate(rows):
         axes[r, 0].imshow(images[index])
         for c, (name, clouds) in enumerate(columns.items(), start=1):
-            _cloud(axes[r, c], clouds[index], extent)
+            draw_cloud(axes[r, c], clouds[index], extent)
             if r == 0:
                 axes[r, c].set_title(name, fontsize=9)
         if r == 0:
@@ -173,15 +158,7 @@ def qualitative_figure(images, columns: dict, out, *, count: int = 6, seed: int 
         for ax in axes[r]:
             ax.set_aspect("equal")
             ax.axis("off")
-    fig.text(
-        0.5,
-        0.0,
-        "clouds seen from the images' isometric view; point colour: depth along it "
-        "(yellow nearer, purple farther)",
-        ha="center",
-        va="bottom",
-        fontsize=8,
-    )
+    fig.text(0.5, 0.0, CLOUD_LEGEND, ha="center", va="bottom", fontsize=8)
     return save_figure(fig, out)
 
 

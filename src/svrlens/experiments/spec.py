@@ -385,8 +385,9 @@ PRESETS = {"quick": _quick, "laptop": _laptop, "paper": _paper, "full": _full}
 CAVEATS = {
     "quick": (
         "quick preset: a smoke run (5 models at 1/15 of the paper's epochs, one seed), not the result. "
-        "At these epochs most models do not beat a single-shape baseline (flagged: did not train) and "
-        "the paper's checks are not made; run the laptop preset (or paper) for the evidence."
+        "At these epochs the models have not learnt the sharp image-to-shape boundary the paper's "
+        "sets probe, and three sets per family cannot carry a rank correlation; run the laptop preset "
+        "(or paper) for the evidence."
     )
 }
 
