@@ -134,6 +134,19 @@ def test_check_paper_result_on_constructed_tendencies():
     assert check_paper_result(falling | flat)["rising_1.2"]["spearman_rho"] == pytest.approx(-1.0)
 
 
+def test_rising_check_gives_every_seeds_rho_and_their_interval():
+    """Seed 0 rises with n, seed 1 falls: the check reports both, and the printout and the
+    report say so instead of only the rho of the seeds' mean."""
+    from svrlens.experiments.results import format_results, seeds_rho_text
+
+    sets = {f"1.2.{n}": _entry("1.2", n, 0.7, seeds=[0.5 + 0.05 * n, 0.9 - 0.01 * n]) for n in range(1, 8)}
+    check = check_paper_result(sets)["rising_1.2"]
+    assert check["per_seed_rho"] == pytest.approx([1.0, -1.0]) and len(check["rho_interval"]) == 2
+    assert "per seed 1.000, -1.000" in seeds_rho_text(check)
+    printed = format_results({"datasets": {}, "checks": {"rising_1.2": check}})
+    assert "per seed 1.000, -1.000" in printed
+
+
 def test_checks_that_cannot_be_made_do_not_pass():
     """A tiny spec (sets 1 and 7, 4 epochs) once printed REPRODUCED with `"rising_1.2": null`."""
     two = {f"1.2.{n}": _entry("1.2", n, 0.5 + 0.05 * n) for n in (1, 7)}

@@ -300,6 +300,17 @@ def _word(check: dict) -> str:
     return {"passed": "REPRODUCED", "failed": "NOT reproduced"}.get(check["status"], "NOT MADE")
 
 
+def seeds_rho_text(check: dict) -> str:
+    """ "; per seed 0.821, 0.714, 0.536 (mean 0.690 [0.33, 1.05])" for a check with per-seed
+    Spearman ρ over several seeds, "" with one seed."""
+    rhos = check.get("per_seed_rho") or []
+    if len(rhos) < 2:
+        return ""
+    interval = check.get("rho_interval") or [float("nan")] * 2
+    listed = ", ".join(f"{r:.3f}" for r in rhos)
+    return f"; per seed {listed} (mean {np.mean(rhos):.3f} [{interval[0]:.2f}, {interval[1]:.2f}])"
+
+
 def _check_lines(checks: dict) -> list[str]:
     lines = []
     for key, text in (
@@ -307,6 +318,7 @@ def _check_lines(checks: dict) -> list[str]:
             "rising_1.2",
             lambda c: (
                 f"Spearman rho(n, output tendency) = {c['spearman_rho']:.3f} (needs >= {c['threshold']})"
+                + seeds_rho_text(c)
             ),
         ),
         (

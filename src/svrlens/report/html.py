@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from svrlens.errors import InputError
+from svrlens.experiments.results import seeds_rho_text
 from svrlens.io import read_json, write_text
 
 from . import figures
@@ -78,7 +79,9 @@ def _checks(checks: dict | None) -> list[dict]:
             continue
         status = check.get("status", "not made")
         detail = {
-            "rising_1.2": lambda c: f" — Spearman ρ = {c['spearman_rho']:.3f} (needs ≥ {c['threshold']})",
+            "rising_1.2": lambda c: (
+                f" — Spearman ρ = {c['spearman_rho']:.3f} (needs ≥ {c['threshold']})" + seeds_rho_text(c)
+            ),
             "flat_1.1": lambda c: (
                 f" — lowest 1.2.n {c['lowest_1.2']} (upper bound {c['ceiling']:.3f}); "
                 f"above it: {', '.join(c['above']) or 'none'}"
