@@ -1,0 +1,25 @@
+"""Notebook use: svrlens's plotting never touches matplotlib's global backend nor pyplot."""
+
+import subprocess
+import sys
+
+SCRIPT = """
+import sys, matplotlib
+matplotlib.use("svg")
+import numpy as np
+import svrlens.plotting, svrlens.data.figures, svrlens.evaluation.figures, svrlens.report.figures
+from svrlens.plotting import save_figure, subplots
+fig, ax = subplots(1, 1)
+ax.plot([0, 1], [0, 1])
+save_figure(fig, sys.argv[1])
+print(matplotlib.get_backend(), "matplotlib.pyplot" in sys.modules)
+"""
+
+
+def test_plotting_keeps_the_users_backend(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(tmp_path / "f.png")], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["svg", "False"]
+    assert (tmp_path / "f.png").stat().st_size > 0
