@@ -400,6 +400,33 @@ def train(
         raise
 
 
+def _train_epoch(model, optimizer, generator, train_set, train_labels, config, epoch, device) -> dict:
+    """One epoch over the training split in a seeded random order; its log record."""
+    lr = lr_at(epoch, config)
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    model.train()
+    images, points = np.asarray(train_set.images), torch.as_tensor(np.asarray(train_set.points))
+    labels_used = train_labels is not None and _uses_labels(config, epoch)
+    order = torch.randperm(len(train_set), generator=generator)
+    total, seen = 0.0, 0
+    for start, stop in batch_bounds(len(train_set), config.batch_size):
+        index = order[start:stop]
+        predicted, codewords = model(to_input(images[index.numpy()], config.image_size, device))
+        loss = chamfer_distance(predicted, points[index].to(device)).mean()
+        objective = loss
+        if labels_used:
+            objective = loss + config.label_weight * F.cross_entropy(
+                model.classify(codewords), train_labels[index].to(device)
+            )
+        optimizer.zero_grad(set_to_none=True)
+        objective.backward()
+        optimizer.step()
+        total += loss.item() * len(index)  # .item() syncs with the GPU once per batch
+        seen += len(index)
+    return {"epoch": epoch, "train_chamfer": total / seen, "lr": lr, "labels_used": labels_used}
+
+
 def _train(
     config, dataset, out: Path, device, resume, force, *, progress, label, checkpoint_seconds
 ) -> RunResult:
@@ -424,7 +451,6 @@ def _train(
         n_classes = int(np.max(data.labels)) + 1
     train_images = np.asarray(train_set.images)
     input_size = int(config.image_size or train_images.shape[1])  # what the encoder sees; saved for predict
-    train_points = torch.as_tensor(np.asarray(train_set.points))
     train_labels = None if n_classes == 0 else torch.as_tensor(np.asarray(train_set.labels))
     dataset_record = {
         "path": str(Path(data.path).resolve()) if data.path else None,
@@ -452,7 +478,6 @@ def _train(
         write_text(log_path, "")
 
     # The loop
-    n_train = len(train_set)
     bar = tqdm(
         range(start_epoch, config.epochs),
         disable=not progress,
@@ -461,36 +486,12 @@ def _train(
         initial=start_epoch,
         total=config.epochs,
     )
+    weights = {"config": config.to_dict(), "n_classes": n_classes, "input_size": input_size}
     last_checkpoint = time.perf_counter()
     with BackgroundCheckpointer() as checkpointer:
         for epoch in bar:
             tic = time.perf_counter()
-            lr = lr_at(epoch, config)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            model.train()
-            order = torch.randperm(n_train, generator=generator)
-            total, seen = 0.0, 0
-            for start, stop in batch_bounds(n_train, config.batch_size):
-                index = order[start:stop]
-                points, codewords = model(to_input(train_images[index.numpy()], config.image_size, device))
-                loss = chamfer_distance(points, train_points[index].to(device)).mean()
-                objective = loss
-                if train_labels is not None and _uses_labels(config, epoch):
-                    objective = loss + config.label_weight * F.cross_entropy(
-                        model.classify(codewords), train_labels[index].to(device)
-                    )
-                optimizer.zero_grad(set_to_none=True)
-                objective.backward()
-                optimizer.step()
-                total += loss.item() * len(index)  # .item() syncs with the GPU once per batch
-                seen += len(index)
-            record = {
-                "epoch": epoch,
-                "train_chamfer": total / seen,
-                "lr": lr,
-                "labels_used": train_labels is not None and _uses_labels(config, epoch),
-            }
+            record = _train_epoch(model, optimizer, generator, train_set, train_labels, config, epoch, device)
             if val_set is not None and ((epoch + 1) % config.val_every == 0 or epoch == config.epochs - 1):
                 recompute_batch_norm(model, train_images, config, device)
                 metrics = evaluate(model, val_set, config, device)
@@ -503,22 +504,14 @@ def _train(
                     }
                     checkpointer.save(
                         out / "best.pt",
-                        {
-                            "model": model.state_dict(),
-                            "config": config.to_dict(),
-                            "n_classes": n_classes,
-                            "input_size": input_size,
-                            "epoch": epoch,
-                            "best": best,
-                        },
+                        {"model": model.state_dict(), **weights, "epoch": epoch, "best": best},
                     )
             record["seconds"] = time.perf_counter() - tic
             with open(log_path, "a") as handle:
                 handle.write(json.dumps(record) + "\n")
-            elapsed = time.perf_counter() - last_checkpoint
             # The first epoch too, so that even a kill in the first minute leaves a run to resume.
-            due = elapsed >= checkpoint_seconds or epoch in (start_epoch, config.epochs - 1)
-            if due:  # 137 MB with Adam's state (laptop model): not every one of 600 short epochs
+            due = time.perf_counter() - last_checkpoint >= checkpoint_seconds
+            if due or epoch in (start_epoch, config.epochs - 1):  # 137 MB (laptop model with Adam's state)
                 last_checkpoint = time.perf_counter()
                 checkpointer.save(
                     out / "last.pt",
@@ -527,9 +520,7 @@ def _train(
                         "optimizer": optimizer.state_dict(),
                         "generator": generator.get_state(),
                         "torch_rng": torch.get_rng_state(),
-                        "config": config.to_dict(),
-                        "n_classes": n_classes,
-                        "input_size": input_size,
+                        **weights,
                         "epoch": epoch,
                         "best": best,
                     },
@@ -542,14 +533,7 @@ def _train(
         recompute_batch_norm(model, train_images, config, device)
         save_checkpoint(
             out / "best.pt",
-            {
-                "model": model.state_dict(),
-                "config": config.to_dict(),
-                "n_classes": n_classes,
-                "input_size": input_size,
-                "epoch": config.epochs - 1,
-                "best": best,
-            },
+            {"model": model.state_dict(), **weights, "epoch": config.epochs - 1, "best": best},
         )
     model.load_state_dict(load_checkpoint(out / "best.pt", map_location=device)["model"])
     test_index = np.asarray(data.splits.get("test", []), np.int64)
