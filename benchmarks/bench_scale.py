@@ -7,10 +7,11 @@ from measured blocks, and the same block computed by Ray tasks on a local cluste
 
 What a diagnosis computes (svrlens.evaluation.diagnosis._matrices), for N test and M training
 clouds of P = 1024 points and dense references of D = 4096 points: six matrices of P-point
-outputs against D-point dense clouds — training shapes (M × M), test shapes (N × N), training
-clouds × test (M × N), test truths × training (N × M), predictions × training (N × M),
-predictions × test (N × N) — and one of predictions against themselves (N × N / 2 pairs,
-P vs P). What3D's split (Wu et al. 2020, FIELD.md): N = 10,432 test, M = 36,757 training.
+outputs against D-point dense clouds — training shapes (M × M), test truths × test (N × N, held
+twice: as computed and symmetrised), training clouds × test (M × N), test truths × training
+(N × M), predictions × training (N × M), predictions × test (N × N) — one of predictions against
+themselves (N × N / 2 pairs, P vs P), and the training images' ℓ1 matrix (M × M / 2 pairs).
+What3D's split (Wu et al. 2020, FIELD.md): N = 10,432 test, M = 36,757 training, 224 px images.
 
 The time of each kind of pair (P vs D, P vs P) is measured on a block of random clouds shaped
 like the real ones (the kernel's time does not depend on the coordinates' values); the
@@ -30,10 +31,11 @@ import time
 import numpy as np
 
 from svrlens._machine import cpu_flags, cpu_model
-from svrlens.geometry import pairwise_chamfer
+from svrlens.geometry import pairwise_chamfer, pairwise_l1
 
 WHAT3D = {"test": 10_432, "train": 36_757}
 P, D = 1024, 4096
+IMAGE_SIDE = 224  # What3D's renderings
 
 
 def clouds(n: int, points: int, seed: int) -> np.ndarray:
@@ -68,17 +70,32 @@ def kdtree_pairs_per_second(a: np.ndarray, b: np.ndarray) -> float:
     return a.shape[0] * b.shape[0] / (time.perf_counter() - start)
 
 
-def what3d_table(rate_pd: float, rate_pp: float) -> list[tuple[str, float, float, float]]:
-    """(matrix, pairs computed, hours, GiB held as float64) for every matrix of a What3D diagnosis."""
+def l1_pairs_per_second(side: int, rows: int, cols: int) -> float:
+    """Image ℓ1 (the paper's image distance) between uint8 images of side × side × 3."""
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 256, (rows, side, side, 3), dtype=np.uint8)
+    b = rng.integers(0, 256, (cols, side, side, 3), dtype=np.uint8)
+    pairwise_l1(a[:2], b[:2])
+    start = time.perf_counter()
+    pairwise_l1(a, b)
+    return rows * cols / (time.perf_counter() - start)
+
+
+def what3d_table(rate_pd: float, rate_pp: float, rate_l1: float) -> list[tuple[str, float, float, float]]:
+    """(matrix, pairs computed, hours, GiB held as float64) for every matrix a What3D diagnosis
+    computes and holds (svrlens.evaluation.diagnosis: the shape matrices, the training images'
+    ℓ1 matrix, and the test shapes' symmetrised copy of truth × test)."""
     n, m = WHAT3D["test"], WHAT3D["train"]
     rows = [  # name, pairs computed, rate, elements held
         ("training shapes (M × M, P vs D)", m * m, rate_pd, m * m),
-        ("test shapes (N × N, P vs D)", n * n, rate_pd, n * n),
+        ("test truths × test (N × N, P vs D)", n * n, rate_pd, n * n),
+        ("  its symmetrised copy, the test shapes", 0, rate_pd, n * n),
         ("training clouds × test (M × N, P vs D)", m * n, rate_pd, m * n),
         ("test truths × training (N × M, P vs D)", n * m, rate_pd, n * m),
         ("predictions × training (N × M, P vs D)", n * m, rate_pd, n * m),
         ("predictions × test (N × N, P vs D)", n * n, rate_pd, n * n),
         ("predictions (N × N / 2, P vs P)", n * (n - 1) / 2, rate_pp, n * n),
+        (f"training images, ℓ1 at {IMAGE_SIDE} px (M × M / 2)", m * (m - 1) / 2, rate_l1, m * m),
     ]
     return [(name, pairs, pairs / rate / 3600, held * 8 / 2**30) for name, pairs, rate, held in rows]
 
@@ -120,12 +137,15 @@ def main() -> None:
     print(f"baseline scipy cKDTree both ways, P vs D: {baseline:,.0f} pairs/s ({rate_pd / baseline:.1f}×)")
     print(f"\nWhat3D diagnosis (N = {n:,} test, M = {m:,} training), this machine:")
     total_h = total_gib = 0.0
-    for name, pairs, hours, gib in what3d_table(rate_pd, rate_pp):
+    rate_l1 = l1_pairs_per_second(IMAGE_SIDE, rows, cols // 4)
+    print(f"image ℓ1 at {IMAGE_SIDE} px: {rate_l1:,.0f} pairs/s")
+    for name, pairs, hours, gib in what3d_table(rate_pd, rate_pp, rate_l1):
         total_h += hours
         total_gib += gib
         print(f"  {name:<44} {pairs:>15,.0f} pairs {hours:8.1f} h {gib:7.1f} GiB")
     print(f"  {'all seven matrices':<44} {'':>21} {total_h:8.1f} h {total_gib:7.1f} GiB (float64, held)")
-    print(f"  affinity propagation on the training shapes: ~{2.6 * m**2 * 8 / 2**30:.0f} GiB more (2.6×)")
+    extra = 1.6 * m**2 * 8 / 2**30  # bench_memory: AP's extra memory is 1.6x its matrix
+    print(f"  affinity propagation on an M × M matrix: ~{extra:.0f} GiB more while it runs (1.6× the matrix)")
     if not args.no_ray:
         block_rows = 4 if args.quick else 16
         local_s, ray_s, equal = ray_block(outputs, dense, block_rows)

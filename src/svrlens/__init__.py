@@ -121,4 +121,4 @@ svrlens.report
     build_report: Write ``out_dir/report.html`` from ``out_dir/results.json`` (and the figures under ``…
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # 0.2: precise-BN batches and the did-not-train flag changed numbers

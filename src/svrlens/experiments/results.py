@@ -165,7 +165,8 @@ def _rising(twos: list) -> dict:
         "passed": rho >= SPEARMAN_THRESHOLD,
         "spearman_rho": rho,
         "per_seed_rho": rhos,
-        "rho_interval": across_seeds(rhos)["interval"] if len(rhos) > 1 else None,
+        # a t interval of the per-seed rhos' mean, clipped to rho's range (few seeds: wide)
+        "rho_interval": list(np.clip(across_seeds(rhos)["interval"], -1.0, 1.0)) if len(rhos) > 1 else None,
         "threshold": SPEARMAN_THRESHOLD,
         "output_tendency": {k: v["output_tendency"]["score"] for _, k, v in twos},
     }
@@ -301,14 +302,15 @@ def _word(check: dict) -> str:
 
 
 def seeds_rho_text(check: dict) -> str:
-    """ "; per seed 0.821, 0.714, 0.536 (mean 0.690 [0.33, 1.05])" for a check with per-seed
-    Spearman ρ over several seeds, "" with one seed."""
+    """ "; per seed 0.821, 0.714, 0.536 (their mean 0.690 [0.33, 1.00])" for a check with
+    per-seed Spearman ρ over several seeds (the check itself is the ρ of the seeds' mean
+    tendencies, another number), "" with one seed."""
     rhos = check.get("per_seed_rho") or []
     if len(rhos) < 2:
         return ""
     interval = check.get("rho_interval") or [float("nan")] * 2
     listed = ", ".join(f"{r:.3f}" for r in rhos)
-    return f"; per seed {listed} (mean {np.mean(rhos):.3f} [{interval[0]:.2f}, {interval[1]:.2f}])"
+    return f"; per seed {listed} (their mean {np.mean(rhos):.3f} [{interval[0]:.2f}, {interval[1]:.2f}])"
 
 
 def _check_lines(checks: dict) -> list[str]:
@@ -317,7 +319,7 @@ def _check_lines(checks: dict) -> list[str]:
         (
             "rising_1.2",
             lambda c: (
-                f"Spearman rho(n, output tendency) = {c['spearman_rho']:.3f} (needs >= {c['threshold']})"
+                f"Spearman rho(n, mean output tendency) = {c['spearman_rho']:.3f} (needs >= {c['threshold']})"
                 + seeds_rho_text(c)
             ),
         ),
