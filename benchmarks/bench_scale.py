@@ -143,7 +143,7 @@ def main() -> None:
         total_h += hours
         total_gib += gib
         print(f"  {name:<44} {pairs:>15,.0f} pairs {hours:8.1f} h {gib:7.1f} GiB")
-    print(f"  {'all seven matrices':<44} {'':>21} {total_h:8.1f} h {total_gib:7.1f} GiB (float64, held)")
+    print(f"  {'all of them':<44} {'':>21} {total_h:8.1f} h {total_gib:7.1f} GiB (float64, held)")
     extra = 1.6 * m**2 * 8 / 2**30  # bench_memory: AP's extra memory is 1.6x its matrix
     print(f"  affinity propagation on an M × M matrix: ~{extra:.0f} GiB more while it runs (1.6× the matrix)")
     if not args.no_ray:
