@@ -32,7 +32,7 @@ def test_quick_preset_is_five_short_runs_whose_results_say_so():
     quick, laptop = preset_spec("quick"), preset_spec("laptop")
     assert [r.name for r in quick.runs()] == ["1.1.1", "1.1.7", "1.2.1", "1.2.4", "1.2.7"]
     epochs = {r.family: r.train.epochs for r in quick.runs()}
-    assert epochs == {"1.1": 100, "1.2": 200}  # 1/15 of the paper's, the laptop model otherwise
+    assert epochs == {"1.1": 50, "1.2": 200}  # 200 optimizer steps each, the laptop model otherwise
     assert all(r.train.model == laptop.runs()[0].train.model for r in quick.runs())
     printed = format_results({"datasets": {}, "caveat": CAVEATS["quick"]})
     assert printed.splitlines()[-1].startswith("NOTE") and "not the result" in printed
