@@ -244,12 +244,12 @@ def test_diagnose_writes_its_directory_whole_or_not_at_all(tmp_path, monkeypatch
 
 
 def test_a_torn_last_log_line_is_dropped_a_torn_middle_one_named(tmp_path):
-    from svrlens.training.loop import _resume_log, read_log
+    from svrlens.training.rundir import read_log, resume_log
 
     log = tmp_path / "log.jsonl"
     log.write_text('{"epoch": 0, "seconds": 1.5}\n{"epoch": 1, "seconds": 2.0}\n{"epoch": 2, "sec')
     assert [rec["epoch"] for rec in read_log(log)] == [0, 1]
-    assert _resume_log(log, 0) == 1.5 and log.read_text() == '{"epoch": 0, "seconds": 1.5}\n'
+    assert resume_log(log, 0) == 1.5 and log.read_text() == '{"epoch": 0, "seconds": 1.5}\n'
     log.write_text('{"epoch": 0}\n{"epo\n{"epoch": 2}\n')
     with pytest.raises(
         InputError, match=r"log.jsonl: line 2: expected a JSON object with an integer 'epoch'"

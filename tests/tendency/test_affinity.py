@@ -148,12 +148,12 @@ def test_adaptive_recovers_clusters_of_one_dimensional_morph_data(rng):
 
 def test_adaptive_damping_rises_on_oscillation():
     d, _ = blobs(400)
-    S, median, noise = similarities(d, torch.float32, torch.device("cpu"), 0)
+    S, median, noise = similarities(d, "float32", "cpu", 0)
     messages = _messages_for(S, "auto")
     messages.set_diagonal(noise.diagonal(-50.0))
     plain = _iterate(messages, 400, 0.5, 300, 15)
     assert not plain.converged and plain.damping == 0.5
-    messages = _messages_for(similarities(d, torch.float32, torch.device("cpu"), 0)[0], "auto")
+    messages = _messages_for(similarities(d, "float32", "cpu", 0)[0], "auto")
     messages.set_diagonal(noise.diagonal(-50.0))
     adaptive = _iterate(messages, 400, 0.5, 300, 15, adaptive=(0.05, 0.85, 30))
     assert adaptive.converged and 0.5 < adaptive.damping <= 0.85
@@ -166,7 +166,8 @@ def test_adaptive_damping_rises_on_oscillation():
         ({"damping": 1.0}, "damping"),
         ({"max_iter": 0}, "max_iter and convergence_iter: expected ≥ 1"),
         ({"preference": float("nan")}, "preference: expected a finite number"),
-        ({"dtype": torch.int32}, "dtype: expected torch.float32 or torch.float64"),
+        ({"dtype": torch.int32}, "dtype: expected float32 or float64"),
+        ({"dtype": None}, "dtype: expected float32 or float64"),
         ({"backend": "gpu"}, "backend: expected 'auto', 'numba' or 'torch'"),
     ],
 )
@@ -189,3 +190,14 @@ def test_many_exact_copies_of_a_few_shapes(backend):
     points = np.array([0.0, 1.0, 5.0])[three]
     ada = AdaptiveAffinityPropagation(backend=backend).fit(np.abs(points[:, None] - points[None]))
     assert adjusted_rand_score(three, ada.labels_) == 1.0
+
+
+def test_dtype_by_name_numpy_or_torch_is_the_same_run():
+    """The CPU path takes a dtype without importing torch; every spelling gives the same fit."""
+    d, _ = blobs(120)
+    fits = [AffinityPropagation(dtype=dtype).fit(d) for dtype in ("float64", np.float64, torch.float64)]
+    for fit in fits[1:]:
+        np.testing.assert_array_equal(fit.labels_, fits[0].labels_)
+        assert fit.n_iter_ == fits[0].n_iter_
+    single = AffinityPropagation().fit(d)  # the default is float32
+    np.testing.assert_array_equal(single.labels_, AffinityPropagation(dtype=torch.float32).fit(d).labels_)

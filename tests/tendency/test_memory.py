@@ -131,8 +131,8 @@ def test_chunked_steps_equal_their_one_shot_forms(tiny_budget, rng):
 
 def test_similarities_do_not_depend_on_the_block_size(monkeypatch):
     d = _blobs(80)
-    full = _similarity.similarities(d, torch.float32, torch.device("cpu"), 5)
+    full = _similarity.similarities(d, "float32", "cpu", 5)
     monkeypatch.setattr(_checks, "WORKING_MEMORY", 64)
-    blocked = _similarity.similarities(d, torch.float32, torch.device("cpu"), 5)
+    blocked = _similarity.similarities(d, "float32", "cpu", 5)
     assert np.array_equal(full[0], blocked[0]) and full[1] == blocked[1]
     assert np.array_equal(full[2].normals, blocked[2].normals)

@@ -10,7 +10,7 @@ from svrlens.data import Dataset
 from svrlens.data.folder import open_dataset
 from svrlens.errors import InputError
 from svrlens.io import load_npz, numeric_array, write_json, write_text
-from svrlens.training.loop import read_dataset_record
+from svrlens.training.rundir import read_dataset_record
 
 from .config import EvaluationConfig
 from .diagnosis import diagnose

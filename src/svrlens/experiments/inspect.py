@@ -15,7 +15,6 @@ import numpy as np
 from svrlens.data.folder import open_dataset
 from svrlens.data.mesh_samples import sample_collection
 from svrlens.errors import InputError
-from svrlens.geometry import pairwise_chamfer, pairwise_l1
 from svrlens.tendency import clustering_tendency
 from svrlens.tendency.inputs import distances_from_path
 
@@ -28,6 +27,8 @@ def inspect_dataset(path, *, split: str = "train", progress: bool = False, rando
     ``generator``, and ``image_tendency`` (ℓ1) / ``shape_tendency`` (Chamfer), each a
     :meth:`TendencyResult.to_dict` without the per-sample labels.
     """
+    from svrlens.geometry import pairwise_chamfer, pairwise_l1
+
     dataset = open_dataset(path)
     part = dataset.subset(split)
     summary = {
@@ -80,11 +81,16 @@ def distances_of(path, *, progress: bool = False) -> tuple[np.ndarray, str, np.n
     """
     path = Path(path)
     if path.is_dir() and _is_dataset(path):
+        # Imported here, not at the top: geometry imports torch (~1.6 s); a saved matrix needs neither.
+        from svrlens.geometry import pairwise_chamfer
+
         data = open_dataset(path)
         labels = None if data.labels is None else np.asarray(data.labels, np.int64)
         kind = f"dataset, {len(data)} training clouds of {data.points.shape[1]} points (Chamfer)"
         return pairwise_chamfer(np.array(data.points), progress=progress), kind, labels
     if path.is_dir() and _is_mesh_collection(path):
+        from svrlens.geometry import pairwise_chamfer
+
         found = sample_collection(path, progress=progress)
         for name, reason in found["skipped"]:
             warnings.warn(f"{name}: skipped, {reason}", stacklevel=2)

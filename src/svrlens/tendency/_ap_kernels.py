@@ -13,12 +13,16 @@ at −inf, so the fast-math flags (:data:`svrlens._llvm.FAST`) exclude ``ninf``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numba
 import numpy as np
-import torch
 from numba import njit, prange
 
 from svrlens._llvm import FAST, fmax, fmin
+
+if TYPE_CHECKING:
+    import torch
 
 
 @njit(parallel=True, fastmath=FAST, cache=True)
@@ -114,12 +118,16 @@ class TorchMessages:
     """The same iteration with whole-matrix torch ops (CUDA, or as a cross-check on the CPU)."""
 
     def __init__(self, S: torch.Tensor, R=None, A=None):
+        import torch  # here, not at the top: the CPU path runs without torch
+
         self.S = S
         self.R = torch.zeros_like(S) if R is None else R
         self.A = torch.zeros_like(S) if A is None else A
         self.tmp = torch.empty_like(S)
 
     def iterate(self, damping: float) -> np.ndarray:
+        import torch
+
         S, R, A, tmp = self.S, self.R, self.A, self.tmp
         rows = torch.arange(S.shape[0], device=S.device)
         torch.add(A, S, out=tmp)
@@ -139,4 +147,6 @@ class TorchMessages:
         return ((A.diagonal() + R.diagonal()) > 0).cpu().numpy()
 
     def set_diagonal(self, values: np.ndarray) -> None:
+        import torch
+
         self.S.diagonal().copy_(torch.as_tensor(values, dtype=self.S.dtype, device=self.S.device))

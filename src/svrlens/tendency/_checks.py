@@ -8,12 +8,23 @@ is done in row blocks whose temporaries fit :func:`chunk_budget` — at most
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
-import torch
 
 # Bytes of temporaries one block may hold. 4 MiB keeps numpy's per-call overhead negligible
 # (a block is ≥ 50 rows up to N = 10,000 in float64) while the claims below stay true.
 WORKING_MEMORY = 4 * 2**20
+
+
+def is_tensor(x) -> bool:
+    """Whether ``x`` is a torch tensor, without importing torch.
+
+    A tensor cannot exist unless torch has been imported, so a numpy input never loads it:
+    ``svrlens tendency`` on a saved matrix starts without torch's ~1.6 s import.
+    """
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(x, torch.Tensor)
 
 
 def chunk_budget(matrix_bytes: int) -> int:
@@ -29,12 +40,12 @@ def row_blocks(n_rows: int, row_bytes: int, matrix_bytes: int):
 
 def nbytes(matrix) -> int:
     """Size in bytes of a numpy array or torch tensor."""
-    return matrix.numel() * matrix.element_size() if isinstance(matrix, torch.Tensor) else matrix.nbytes
+    return matrix.numel() * matrix.element_size() if is_tensor(matrix) else matrix.nbytes
 
 
 def host(block) -> np.ndarray:
     """A block as a numpy array (copied to the host only when it lives on another device)."""
-    return block.detach().cpu().numpy() if isinstance(block, torch.Tensor) else np.asarray(block)
+    return block.detach().cpu().numpy() if is_tensor(block) else np.asarray(block)
 
 
 def check_distances(distances, *, name: str = "distances", atol: float = 1e-6):
@@ -51,8 +62,8 @@ def check_distances(distances, *, name: str = "distances", atol: float = 1e-6):
         Not an array, not square, empty, not real, NaN/inf, negative, non-zero diagonal or
         asymmetric; the message states what was expected and what was found.
     """
-    is_tensor = isinstance(distances, torch.Tensor)
-    if not is_tensor and not isinstance(distances, np.ndarray):
+    tensor = is_tensor(distances)
+    if not tensor and not isinstance(distances, np.ndarray):
         raise ValueError(
             f"{name}: expected a numpy.ndarray or torch.Tensor, found {type(distances).__name__}"
         )
@@ -60,14 +71,14 @@ def check_distances(distances, *, name: str = "distances", atol: float = 1e-6):
         raise ValueError(f"{name}: expected a square (N, N) matrix, found shape {tuple(distances.shape)}")
     if distances.shape[0] == 0:
         raise ValueError(f"{name}: expected at least one sample, found an empty matrix")
-    d = distances.detach() if is_tensor else distances
-    if is_tensor and not d.is_floating_point() or not is_tensor and not np.issubdtype(d.dtype, np.number):
+    d = distances.detach() if tensor else distances
+    if tensor and not d.is_floating_point() or not tensor and not np.issubdtype(d.dtype, np.number):
         raise ValueError(f"{name}: expected real numbers, found dtype {d.dtype}")
     n = d.shape[0]
-    isfinite = torch.isfinite if is_tensor else np.isfinite
+    isfinite = sys.modules["torch"].isfinite if tensor else np.isfinite
     # Differences of integer matrices are taken in float64 (unsigned ones would wrap around).
-    exact = is_tensor or np.issubdtype(d.dtype, np.floating)
-    diff_bytes = (d.element_size() if is_tensor else d.itemsize) if exact else 8
+    exact = tensor or np.issubdtype(d.dtype, np.floating)
+    diff_bytes = (d.element_size() if tensor else d.itemsize) if exact else 8
     asym = 0.0
     # Per row: a row of |D − Dᵀ| and two boolean rows (finite, negative).
     for start, stop in row_blocks(n, n * (diff_bytes + 2), nbytes(d)):
@@ -77,7 +88,7 @@ def check_distances(distances, *, name: str = "distances", atol: float = 1e-6):
         if bool((rows < 0).any()):
             raise ValueError(f"{name}: expected non-negative distances, found minimum {float(d.min()):.3g}")
         # The upper triangle's rows against the matching columns: each pair is compared once.
-        if is_tensor:
+        if tensor:
             asym = max(asym, float((rows[:, start:] - d[start:, start:stop].T).abs().max()))
         else:
             diff = np.subtract(rows[:, start:], d[start:, start:stop].T, dtype=None if exact else np.float64)
@@ -96,7 +107,7 @@ def check_distances(distances, *, name: str = "distances", atol: float = 1e-6):
 
 def check_labels(labels, n_samples: int, *, name: str = "labels") -> np.ndarray:
     """Validate one integer cluster label per sample; return them as an int64 numpy array."""
-    if isinstance(labels, torch.Tensor):
+    if is_tensor(labels):
         labels = labels.detach().cpu().numpy()
     labels = np.asarray(labels)
     if labels.ndim != 1 or labels.shape[0] != n_samples:

@@ -6,14 +6,13 @@ Every N×N step here runs in row blocks under the stage's working-memory budget
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
-from ._checks import host, nbytes, row_blocks
+from ._checks import host, is_tensor, nbytes, row_blocks
 
-_NUMPY_DTYPE = {torch.float32: np.float32, torch.float64: np.float64}
 # Up to this N the median similarity is exact; above it, estimated from sampled entries.
 _EXACT_MEDIAN_MAX_N = 4096
 _MEDIAN_SAMPLES = 2_000_000
@@ -31,8 +30,8 @@ def median_similarity(distances, rng) -> float:
         return -_exact_median(distances)
     i = rng.integers(0, n, _MEDIAN_SAMPLES)
     j = rng.integers(0, n, _MEDIAN_SAMPLES)
-    if isinstance(distances, torch.Tensor):
-        i, j = (torch.as_tensor(k, device=distances.device) for k in (i, j))
+    if is_tensor(distances):
+        i, j = (sys.modules["torch"].as_tensor(k, device=distances.device) for k in (i, j))
     sample = host(distances[i, j])
     return float(-np.median(np.asarray(sample, dtype=np.float64)))
 
@@ -78,8 +77,10 @@ def _exact_median(d) -> float:
     raise AssertionError("unreachable: the last bracket holds every entry")  # pragma: no cover
 
 
-def similarities(distances, dtype, device, random_state):
-    """S = −D in ``dtype`` with scikit-learn's tie-breaking noise, built block by block.
+def similarities(distances, dtype: str, device, random_state):
+    """S = −D in ``dtype`` ("float32" or "float64") with scikit-learn's tie-breaking noise, built
+    block by block: a numpy array when ``device`` is "cpu" (or ``torch.device("cpu")``), else a
+    tensor on ``device``.
 
     Returns (S, median similarity, diagonal noise). The noise ``(eps·S + 100·tiny)·N(0, 1)`` is
     scikit-learn's, drawn from a seeded generator; it only breaks exact ties (e.g. duplicated
@@ -95,12 +96,12 @@ def similarities(distances, dtype, device, random_state):
     n = distances.shape[0]
     rng = np.random.default_rng(random_state)
     median = median_similarity(distances, rng)
-    np_dtype = _NUMPY_DTYPE[dtype]
+    np_dtype = np.dtype(dtype).type
     eps, tiny = np.finfo(np_dtype).eps, np.finfo(np_dtype).tiny
     duplicate_floor = eps * abs(median) if np_dtype == np.float32 else 0.0
     # Per row: the row of −D, its noise, its scale and their product, in ``dtype``; one bool row.
     blocks = row_blocks(n, n * (4 * np.dtype(np_dtype).itemsize + 1), nbytes(distances))
-    if device.type == "cpu":
+    if getattr(device, "type", device) == "cpu":  # "cpu" (a host array) or torch.device("cpu")
         S = np.empty((n, n), np_dtype)
         for start, stop in blocks:
             block = -np.asarray(host(distances[start:stop]), dtype=np_dtype)
@@ -110,6 +111,9 @@ def similarities(distances, dtype, device, random_state):
                 scale[block == 0] = duplicate_floor
             S[start:stop] = block + scale * noise
         return S, median, _DiagonalNoise(rng.standard_normal(n), eps, tiny * 100 + duplicate_floor)
+    import torch
+
+    dtype = getattr(torch, dtype)
     S = torch.empty((n, n), dtype=dtype, device=device)
     generator = torch.Generator(device=device).manual_seed(int(rng.integers(2**62)))
     for start, stop in blocks:
@@ -148,8 +152,8 @@ def _column_sums(S, members: np.ndarray) -> np.ndarray:
 
 def _submatrix(S, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """``S[np.ix_(rows, cols)]`` as a numpy array, for a numpy S or a torch S on any device."""
-    if isinstance(S, torch.Tensor):
-        r, c = (torch.as_tensor(k, device=S.device) for k in (rows, cols))
+    if is_tensor(S):
+        r, c = (sys.modules["torch"].as_tensor(k, device=S.device) for k in (rows, cols))
         return host(S[r[:, None], c[None, :]])
     return S[np.ix_(rows, cols)]
 
@@ -180,9 +184,6 @@ def collapse_duplicates(distances):
     representative per group and the labels are broadcast back. The zeros are found in row
     blocks (no N×N boolean array).
     """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     n = distances.shape[0]
     rows, cols = [], []
     for start, stop in row_blocks(n, n, nbytes(distances)):  # one boolean row per row
@@ -193,6 +194,10 @@ def collapse_duplicates(distances):
     rows, cols = np.concatenate(rows), np.concatenate(cols)
     if rows.size == 0:
         return None
+    # Imported only when there are duplicates: scipy.sparse costs ~0.1-0.2 s of a command's start.
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     n_groups, group = connected_components(
         coo_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n)), directed=False
     )

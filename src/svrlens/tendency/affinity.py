@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from ._ap_kernels import NumbaMessages, TorchMessages
-from ._checks import check_distances
+from ._checks import check_distances, is_tensor
 from ._similarity import collapse_duplicates, labels_from_exemplars, off_diagonal_constant, similarities
 from .silhouette import silhouette_score
 
@@ -56,11 +56,35 @@ def _medoid(distances) -> int:
     return int(distances.sum(1).argmin())
 
 
+_DTYPES = ("float32", "float64")
+
+
+def _dtype_name(dtype) -> str | None:
+    """The name ``float32`` or ``float64`` of that name, numpy dtype or torch dtype; None for others."""
+    if dtype is None:  # np.dtype(None) would be float64
+        return None
+    text = str(dtype)
+    if text.startswith("torch."):  # torch.float32 -> "float32", without importing torch
+        text = text[len("torch.") :]
+    else:
+        try:
+            text = np.dtype(dtype).name
+        except TypeError:
+            return None
+    return text if text in _DTYPES else None
+
+
 def _prepare(distances, dtype, device):
-    """The compute device and dtype (``fit`` has validated ``distances`` already)."""
+    """(distances, compute device, dtype name); ``fit`` has validated ``distances`` already.
+
+    The device is the string "cpu" for a host array when none is asked for, so the CPU path
+    never imports torch; otherwise a ``torch.device``.
+    """
     if device is None:
-        device = distances.device if isinstance(distances, torch.Tensor) else torch.device("cpu")
-    return distances, torch.device(device), dtype
+        return distances, (distances.device if is_tensor(distances) else "cpu"), _dtype_name(dtype)
+    import torch
+
+    return distances, torch.device(device), _dtype_name(dtype)
 
 
 def _messages_for(S, backend: str):
@@ -68,7 +92,11 @@ def _messages_for(S, backend: str):
     if backend not in ("auto", "numba", "torch"):
         raise ValueError(f"backend: expected 'auto', 'numba' or 'torch', found {backend!r}")
     if isinstance(S, np.ndarray):
-        return TorchMessages(torch.from_numpy(S)) if backend == "torch" else NumbaMessages(S)
+        if backend == "torch":
+            import torch
+
+            return TorchMessages(torch.from_numpy(S))
+        return NumbaMessages(S)
     if backend == "numba":
         raise ValueError(f"backend: 'numba' runs on the CPU only, found device {S.device}")
     return TorchMessages(S)
@@ -100,7 +128,7 @@ class AffinityPropagation:
         The median is exact up to N = 4096; above, it is the median of 2·10⁶ entries drawn
         uniformly with replacement (seeded by ``random_state``), whose quantile is 0.5 within
         ±0.001 with 99.7 % probability.
-    dtype : torch.dtype, default=torch.float32
+    dtype : {"float32", "float64"} or the numpy / torch dtype, default="float32"
         Precision of the messages.
     device : str or torch.device, default=None
         ``None``: the device of a torch input, else the CPU (fused numba kernel).
@@ -145,7 +173,7 @@ class AffinityPropagation:
         max_iter=200,
         convergence_iter=15,
         preference=None,
-        dtype=torch.float32,
+        dtype="float32",
         device=None,
         random_state=0,
         backend="auto",
@@ -167,8 +195,8 @@ class AffinityPropagation:
                 f"max_iter and convergence_iter: expected ≥ 1, "
                 f"found {self.max_iter} and {self.convergence_iter}"
             )
-        if self.dtype not in (torch.float32, torch.float64):
-            raise ValueError(f"dtype: expected torch.float32 or torch.float64, found {self.dtype}")
+        if _dtype_name(self.dtype) is None:
+            raise ValueError(f"dtype: expected float32 or float64 (name, numpy, torch), found {self.dtype}")
         if self.preference is not None and not np.isfinite(self.preference):
             raise ValueError(f"preference: expected a finite number, found {self.preference}")
 
@@ -217,8 +245,8 @@ class AffinityPropagation:
         if collapsed is None:
             return self._fit_distinct(distances)
         representatives, group = collapsed
-        if isinstance(distances, torch.Tensor):
-            index = torch.as_tensor(representatives, device=distances.device)
+        if is_tensor(distances):
+            index = sys.modules["torch"].as_tensor(representatives, device=distances.device)
             distinct = distances[index[:, None], index[None, :]]
         else:
             distinct = distances[np.ix_(representatives, representatives)]  # (R, R): one copy
@@ -310,7 +338,7 @@ class AdaptiveAffinityPropagation(AffinityPropagation):
         convergence_iter=15,
         scan_factor=1.25,
         max_steps=80,
-        dtype=torch.float32,
+        dtype="float32",
         device=None,
         random_state=0,
         backend="auto",

@@ -19,10 +19,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-import torch
 
 from . import _kmedoids
-from ._checks import check_distances
+from ._checks import check_distances, is_tensor
 from .result import bootstrap_interval
 
 DEFAULT_KS = (2, 5, 10, 20, 50)
@@ -41,7 +40,7 @@ def check_matrix(distances, *, name: str = "distances") -> np.ndarray:
         Not 2-D, empty, not real, NaN/inf, negative, not square, asymmetric or with a non-zero
         diagonal.
     """
-    if isinstance(distances, torch.Tensor):
+    if is_tensor(distances):
         distances = distances.detach().cpu().numpy()
     if not isinstance(distances, np.ndarray):
         raise ValueError(

@@ -9,7 +9,6 @@ from typing import Annotated, Literal
 import numpy as np
 
 from svrlens.errors import InputError
-from svrlens.geometry import pairwise_chamfer, pairwise_l1
 from svrlens.io import files_with_suffix, load_npy, load_png_folder, numeric_array
 from svrlens.options import Int, Seed, option, validated
 
@@ -63,6 +62,19 @@ def _clouds_from_folder(files) -> np.ndarray:
     return np.stack(clouds).astype(np.float32, copy=False)
 
 
+def _chamfer_matrix(clouds: np.ndarray, progress: bool) -> np.ndarray:
+    # Imported here, not at the top: geometry imports torch (~1.6 s), which a saved matrix does not need.
+    from svrlens.geometry import pairwise_chamfer
+
+    return pairwise_chamfer(clouds, progress=progress)
+
+
+def _l1_matrix(images: np.ndarray) -> np.ndarray:
+    from svrlens.geometry import pairwise_l1
+
+    return pairwise_l1(images)
+
+
 def distances_from_path(path, *, progress: bool = False) -> tuple[np.ndarray, str]:
     """Read ``path`` and return (distance matrix, what it was).
 
@@ -77,10 +89,10 @@ def distances_from_path(path, *, progress: bool = False) -> tuple[np.ndarray, st
         npys = files_with_suffix(path, ".npy")
         if pngs:
             images, _ = load_png_folder(path)
-            return pairwise_l1(images), f"{len(pngs)} images (ℓ1)"
+            return _l1_matrix(images), f"{len(pngs)} images (ℓ1)"
         if npys:
             return _wrap(
-                path, lambda: pairwise_chamfer(_clouds_from_folder(npys), progress=progress)
+                path, lambda: _chamfer_matrix(_clouds_from_folder(npys), progress)
             ), f"{len(npys)} point clouds (Chamfer)"
         raise InputError("expected *.png images or *.npy point clouds in the folder, found neither", path)
     array = load_npy(path)
@@ -92,10 +104,10 @@ def distances_from_path(path, *, progress: bool = False) -> tuple[np.ndarray, st
         return _wrap(path, lambda: check_distances(array)), "distance matrix"
     if array.ndim == 3 and array.shape[-1] == 3:
         return _wrap(
-            path, lambda: pairwise_chamfer(array, progress=progress)
+            path, lambda: _chamfer_matrix(array, progress)
         ), f"{array.shape[0]} point clouds (Chamfer)"
     if array.ndim == 4:
-        return _wrap(path, lambda: pairwise_l1(array)), f"{array.shape[0]} images (ℓ1)"
+        return _wrap(path, lambda: _l1_matrix(array)), f"{array.shape[0]} images (ℓ1)"
     raise InputError(
         "expected a square distance matrix, clouds (N, P, 3) or images (N, H, W, C), "
         f"found shape {array.shape}",

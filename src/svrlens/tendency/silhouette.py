@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
-import torch
+import sys
 
-from ._checks import check_distances, check_labels, nbytes, row_blocks
+import numpy as np
+
+from ._checks import check_distances, check_labels, is_tensor, nbytes, row_blocks
 
 # Rows per block when a block is a view of float64 input (no temporary): many small products
 # are slow where BLAS threads wait on a loaded machine (measured: 20× at N = 2000 on 2 cores).
@@ -23,13 +24,13 @@ def _cluster_sums(distances, codes: np.ndarray, n_clusters: int) -> np.ndarray:
     onehot = np.zeros((n, n_clusters), np.float64)
     onehot[np.arange(n), codes] = 1.0
     sums = np.empty((n, n_clusters), np.float64)
-    copies = distances.dtype not in (np.float64, torch.float64)
+    copies = str(distances.dtype) not in ("float64", "torch.float64")
     if copies:  # a float64 row per row of the block
         blocks = row_blocks(n, n * 8, nbytes(distances))
     else:
         blocks = [(start, min(start + _VIEW_ROWS, n)) for start in range(0, n, _VIEW_ROWS)]
-    if isinstance(distances, torch.Tensor):
-        onehot_t = torch.from_numpy(onehot).to(distances.device)
+    if is_tensor(distances):
+        onehot_t = sys.modules["torch"].from_numpy(onehot).to(distances.device)
         for start, stop in blocks:
             sums[start:stop] = (distances[start:stop].double() @ onehot_t).cpu().numpy()
     else:
