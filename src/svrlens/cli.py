@@ -6,10 +6,10 @@ line ``svrlens: error: ...`` with exit code 2 and no traceback. Anything else is
 svrlens: its traceback is printed, then a line asking to report it, and the exit code is 1.
 
 Each subcommand is a small block: a ``_cmd_<name>(args)`` function and the lines in
-:func:`build_parser` that add its parser (the ``data`` subcommands: ``_cli_data``). Options
-that configure the work come from the entry point's typed configuration
-(:func:`svrlens.options.add_options`: type, range, help text with default and unit), so the
-command line and spec files accept exactly the same values.
+:func:`build_parser` that add its parser (the diagnosis subcommands: ``_cli_diagnosis``; the
+``data`` subcommands: ``_cli_data``). Options that configure the work come from the entry point's
+typed configuration (:func:`svrlens.options.add_options`: type, range, help text with default and
+unit), so the command line and spec files accept exactly the same values.
 """
 
 from __future__ import annotations
@@ -191,131 +191,6 @@ def _cmd_predict(args) -> int:
     return 0
 
 
-_EVALUATION_OPTIONS = ("thresholds", "relative", "n_bootstrap", "confidence", "null_references", "seed")
-# What a diagnosis directory holds: an earlier one is replaced whole, anything else is refused.
-_DIAGNOSIS_FILES = ("diagnosis.json", "summary.txt", "figures", "matrices.npz", "results.json", "report.html")
-
-
-def _evaluation_config(args):
-    from svrlens.evaluation import EvaluationConfig
-    from svrlens.options import from_args
-
-    return from_args(EvaluationConfig, args, _EVALUATION_OPTIONS)
-
-
-def _diagnose_into(out, run, name: str) -> int:
-    """Run ``run(staging directory)`` (a diagnosis), add results.json and report.html, and publish
-    the whole directory at ``out`` at once (nothing of it is left if any step fails)."""
-    from svrlens.evaluation import format_summary
-    from svrlens.experiments.sweep import write_diagnosis_results
-    from svrlens.io import published_directory
-    from svrlens.report import build_report
-
-    with published_directory(out, owned=_DIAGNOSIS_FILES) as staging:
-        result = run(staging)
-        write_diagnosis_results(result, staging, name=name)
-        build_report(staging, title=f"svrlens diagnosis — {name}")
-    print(format_summary(result))
-    print(f"\nwrote {out}/diagnosis.json, {out}/summary.txt and {out}/report.html")
-    return 0
-
-
-def _cmd_diagnose(args) -> int:
-    from svrlens.evaluation import run_diagnosis
-
-    config = _evaluation_config(args)
-    return _diagnose_into(
-        args.out,
-        lambda staging: run_diagnosis(
-            args.train,
-            args.predictions,
-            test_dataset=args.test,
-            out_dir=staging,
-            config=config,
-            cache_dir=args.cache,
-            save_matrices=True,
-            progress=not args.quiet,
-        ),
-        args.name,
-    )
-
-
-def _cmd_evaluate(args) -> int:
-    from pathlib import Path
-
-    from svrlens.evaluation import evaluate_run
-
-    config = _evaluation_config(args)
-    out = Path(args.out or Path(args.run) / "diagnosis")
-    return _diagnose_into(
-        out,
-        lambda staging: evaluate_run(args.run, out_dir=staging, config=config, progress=not args.quiet),
-        Path(args.run).name,
-    )
-
-
-def _cmd_calibrate(args) -> int:
-    from pathlib import Path
-
-    from svrlens.evaluation.calibration import calibrate
-    from svrlens.io import published_directory
-
-    config = _evaluation_config(args)
-    owned = ("calibration.json", "calibration.png", "calibration.svg")
-    with published_directory(args.out, owned=owned) as staging:
-        report = calibrate(args.dataset, out_dir=staging, config=config, progress=not args.quiet)
-    print(
-        f"{'predictor':36s} {'expected':>15s} {'verdict':>15s} {'gain':>6s} {'interval':>14s} {'Chamfer':>8s}"
-    )
-    for row in report["rows"]:
-        low, high = row["interval"]
-        mark = "" if row["expected"] is None else ("  ok" if row["expected"] == row["verdict"] else "  WRONG")
-        print(
-            f"{row['name']:36s} {row['expected'] or '–':>15s} {row['verdict']:>15s} {row['value']:6.2f} "
-            f"[{low:5.2f}, {high:5.2f}] {row['chamfer']:8.4f}{mark}"
-        )
-    print(f"wrote {Path(args.out) / 'calibration.json'} and {Path(args.out) / 'calibration.png'}")
-    return 0
-
-
-def _cmd_reproduce(args) -> int:
-    import json
-
-    from svrlens.experiments import RayExecutor, load_spec, local_executor, preset_spec, reproduce
-    from svrlens.experiments.sweep import format_results
-    from svrlens.report import build_report
-
-    spec = load_spec(args.spec) if args.spec else preset_spec(args.preset)
-    if args.print_spec:
-        print(json.dumps(spec.to_dict(), indent=1))
-        return 0
-    threads = args.cpus_per_run or 1
-    if args.ray or args.ray_address:
-        executor = RayExecutor(address=args.ray_address, cpus_per_run=threads)
-    else:
-        executor = local_executor(jobs=args.jobs, threads=threads)
-    results = reproduce(spec, args.out, executor=executor, progress=not args.quiet)
-    print(format_results(results))
-    print(f"wrote {args.out}/results.json and {build_report(args.out)}")
-    return 0
-
-
-def _cmd_report(args) -> int:
-    from svrlens.report import build_report
-
-    print(f"wrote {build_report(args.out_dir)}")
-    return 0
-
-
-def _add_evaluation_options(parser) -> None:
-    """The options of an EvaluationConfig (svrlens.evaluation.config): diagnose, evaluate, calibrate."""
-    from svrlens.evaluation import EvaluationConfig
-    from svrlens.options import add_options
-
-    add_options(parser, EvaluationConfig, _EVALUATION_OPTIONS)
-    _quiet_option(parser)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="svrlens", description="Does a single-view 3D reconstruction network reconstruct, or recognise?"
@@ -323,9 +198,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"svrlens {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _parsers_for_models(commands)
-    _parsers_for_diagnosis(commands)
     from svrlens._cli_data import add_data_parsers
+    from svrlens._cli_diagnosis import add_diagnosis_parsers
 
+    add_diagnosis_parsers(commands)
     add_data_parsers(commands)
     return parser
 
@@ -408,108 +284,6 @@ def _parsers_for_models(commands) -> None:
         "--batch-size", type=_count(1), default=64, metavar="N", help="images per forward pass (default: 64)"
     )
     predict.set_defaults(func=_cmd_predict)
-
-
-def _parsers_for_diagnosis(commands) -> None:
-    """diagnose, reproduce, report, evaluate, calibrate."""
-    diagnose = commands.add_parser(
-        "diagnose", help="recognition or reconstruction? diagnose any model's predictions"
-    )
-    diagnose.add_argument(
-        "--train", required=True, help="dataset directory whose 'train' split the model was trained on"
-    )
-    diagnose.add_argument(
-        "--predictions",
-        required=True,
-        help="PRED.npz with points (N, P, 3) for the test split (optional indices)",
-    )
-    diagnose.add_argument(
-        "--test", help="dataset directory whose 'test' split was predicted (default: --train)"
-    )
-    diagnose.add_argument(
-        "--out",
-        default="diagnosis",
-        help="output directory, written whole or not at all (default: ./diagnosis)",
-    )
-    diagnose.add_argument(
-        "--cache",
-        help="directory for resumable blocks of every Chamfer matrix (large data: a killed run "
-        "resumes; default: none)",
-    )
-    diagnose.add_argument(
-        "--name", default="your data", help="the data set's name in the report (default: 'your data')"
-    )
-    _add_evaluation_options(diagnose)
-    diagnose.set_defaults(func=_cmd_diagnose)
-
-    reproduce = commands.add_parser(
-        "reproduce", help="the paper's sweeps end to end (figs. 3-8), results.json and report.html"
-    )
-    reproduce.add_argument(
-        "--preset",
-        choices=["quick", "laptop", "paper", "full"],
-        default="laptop",
-        help="quick (a smoke run in minutes, not the result), laptop (default, 41 min on 2 CPU cores), "
-        "paper (GPU), full",
-    )
-    reproduce.add_argument(
-        "--spec", help="an experiment spec JSON file instead of a preset (see --print-spec; default: none)"
-    )
-    reproduce.add_argument(
-        "--out",
-        default="svrlens-results",
-        help="output directory; re-running skips finished runs, resumes killed ones "
-        "(default: ./svrlens-results)",
-    )
-    reproduce.add_argument(
-        "--ray", action="store_true", help="run each model as a Ray task (local instance, or RAY_ADDRESS)"
-    )
-    reproduce.add_argument(
-        "--ray-address",
-        help="Ray cluster address (auto, ray://host:10001); implies --ray (default: none, or RAY_ADDRESS)",
-    )
-    reproduce.add_argument(
-        "--jobs",
-        type=_count(1),
-        metavar="N",
-        help="runs trained at once on this machine, each in its own process "
-        "(default: one per CPU core, or 1 with a GPU); 1 trains in this process",
-    )
-    reproduce.add_argument(
-        "--cpus-per-run",
-        type=_count(1),
-        metavar="N",
-        help="CPU threads per run (default: 1, so the numbers do not depend on the machine's core count)",
-    )
-    reproduce.add_argument(
-        "--print-spec", action="store_true", help="print the spec as JSON (a template for --spec) and exit"
-    )
-    _quiet_option(reproduce)
-    reproduce.set_defaults(func=_cmd_reproduce)
-
-    report = commands.add_parser("report", help="rebuild report.html from a results directory")
-    report.add_argument("out_dir", help="directory holding results.json (of reproduce or diagnose)")
-    report.set_defaults(func=_cmd_report)
-
-    evaluate = commands.add_parser("evaluate", help="diagnose a svrlens training run (report.html included)")
-    evaluate.add_argument("run", help="run directory of 'svrlens train'")
-    evaluate.add_argument(
-        "--out", help="output directory, written whole or not at all (default: RUN/diagnosis)"
-    )
-    _add_evaluation_options(evaluate)
-    evaluate.set_defaults(func=_cmd_evaluate)
-
-    calibrate = commands.add_parser(
-        "calibrate",
-        help="run the diagnosis on idealised predictors whose answer is known (recognisers, "
-        "reconstructors, interpolators, collapse) and plot the verdict's statistic against them",
-    )
-    calibrate.add_argument(
-        "dataset", help="a svrlens dataset directory or a user folder (train and test splits)"
-    )
-    calibrate.add_argument("--out", default="calibration", help="output directory (default: ./calibration)")
-    _add_evaluation_options(calibrate)
-    calibrate.set_defaults(func=_cmd_calibrate)
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):
