@@ -151,3 +151,27 @@ def test_config_errors_are_raised_before_anything_is_generated(values, message):
     """Types and ranges when the config is built, the memory bound when it is resolved."""
     with pytest.raises(ValueError, match=message):
         MorphFamily(SynthConfig(**values))
+
+
+def test_farthest_point_sample_is_the_greedy_choice_and_even(rng):
+    from scipy.spatial.distance import pdist
+
+    from svrlens.data.sampling import farthest_point_sample
+
+    clouds = rng.normal(size=(3, 400, 3))
+    clouds /= np.linalg.norm(clouds, axis=2, keepdims=True)  # points on the unit sphere
+    picked = farthest_point_sample(clouds, 50, np.random.default_rng(5))
+    assert picked.shape == (3, 50, 3) and picked.dtype == np.float32
+    first = np.random.default_rng(5).integers(0, 400, 3)
+    for cloud, sample, start in zip(clouds, picked, first):
+        chosen = [start]  # brute force: each step the point farthest from every chosen one
+        for _ in range(49):
+            d = np.min([np.linalg.norm(cloud - cloud[c], axis=1) for c in chosen], axis=0)
+            chosen.append(int(d.argmax()))
+        np.testing.assert_allclose(sample, cloud[chosen].astype(np.float32))
+        random_subset = cloud[rng.choice(400, 50, replace=False)]
+        assert pdist(sample).min() > 2 * pdist(random_subset).min()  # even, unlike i.i.d. points
+    with pytest.raises(ValueError, match="1 ≤ n_points ≤ M"):
+        farthest_point_sample(clouds, 401, rng)
+    with pytest.raises(ValueError, match=r"\(B, M, 3\)"):
+        farthest_point_sample(clouds[0], 10, rng)

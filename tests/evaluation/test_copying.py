@@ -65,8 +65,28 @@ def test_cells_combine_as_defined(rng):
     assert out["statistic"] == pytest.approx((weights * scores).sum() / weights.sum())
     assert out["combined_z"] == pytest.approx((weights * scores).sum() / np.sqrt((weights**2).sum()))
     assert out["p_value"] == pytest.approx(stats.norm.cdf(out["combined_z"]))
-    assert out["global"] == z_u(pred.min(1), truth.min(1))
+    assert {k: v for k, v in out["global"].items() if k != "decidable"} == z_u(pred.min(1), truth.min(1))
+    assert out["global"]["decidable"] and out["threshold"] is None and out["undefined"] is None
     json.dumps(out)
+
+
+def test_cells_whose_truths_are_within_the_noise_are_not_used(rng):
+    """A cell whose truths sit within twice the excess noise of the training shapes cannot tell a
+    copy from a reconstruction: it is left out, and with no other cell C_T is undefined."""
+    labels = np.array([0, 0, 1, 1])
+    truth = np.full((40, 4), 9.0)
+    truth[:20, 0] = rng.uniform(0.0, 0.01, 20)  # cell 0: truths as near as the noise
+    truth[20:, 2] = rng.uniform(0.2, 0.4, 20)  # cell 1: truths well away from the training shapes
+    pred = truth.copy()
+    pred[:, [0, 2]] *= 0.5  # predictions nearer the training shapes in both cells
+    out = copying_test(pred, truth, labels, noise=0.02)
+    assert out["threshold"] == 0.04 and [c["decidable"] for c in out["cells"]] == [False, True]
+    assert out["cells"][0]["z_u"] is None and out["n_cells_used"] == 1
+    assert out["statistic"] == pytest.approx(z_u(pred[20:, 2], truth[20:, 2])["z_u"]) and out["statistic"] < -3
+    within = copying_test(pred[:20], truth[:20], labels, noise=0.02)
+    assert within["statistic"] is None and within["p_value"] is None and within["n_cells_used"] == 0
+    assert "within the noise" in within["undefined"] and not within["global"]["decidable"]
+    json.dumps(within)
 
 
 def test_known_answers_copies_and_reconstructions(rng):

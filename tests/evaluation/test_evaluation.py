@@ -134,11 +134,11 @@ def test_verdict_recognition_on_memorised_predictions(base):
     result = diagnose(train, test, predictions, config=EvaluationConfig(n_bootstrap=200, null_references=5))
     assert result["case"] == 1 and result["verdict"] == "recognition"
     assert result["statistic"]["value"] == pytest.approx(0.0, abs=1e-9)
-    assert result["output_tendency"]["score"] > 0.99 and result["memorisation"]["median"] == pytest.approx(
-        1.0
-    )
+    # Memorisation is 1 for a training shape and 0 for a truth's own shape; a copy stands for the
+    # test truth it lands on (the one nearest its training shape), so it reads nearer 1 than 0.
+    assert result["output_tendency"]["score"] > 0.99 and result["memorisation"]["median"] > 0.5
     assert result["model"]["excess"] == pytest.approx(result["oracle_nn"]["excess"], rel=0.05)
-    # The copying test sees copies: every prediction is a training cloud (excess 0 to it), no truth is.
+    # The copying test sees copies: every prediction lands on the truths nearest the training shapes.
     copying = result["copying"]
     assert copying["statistic"] < -3 and copying["p_value"] < 1e-3 and copying["global"]["z_u"] < -3
     # Two copies gather on two shapes: DS of the predictions at K = 2 is 0 (wherever it is defined).
@@ -163,9 +163,13 @@ def test_verdict_reconstruction_on_perfect_predictions(base):
     assert result["memorisation"]["undefined"] > 0
     assert result["model"]["excess"] == pytest.approx(0.0, abs=1e-9)
     assert result["model"]["chamfer"] == pytest.approx(result["sampling_floor"], rel=0.1)
-    # The truths' own clouds are exactly as far from the training shapes as the truths: Z_U = 0, and
-    # they land on their own truths: the dispersion ratio is 1 at every K where it is defined.
-    assert result["copying"]["statistic"] == 0.0 and result["copying"]["global"]["z_u"] == 0.0
+    # The truths' own clouds score exactly as the truths (unlanded Z_U = 0); landed, a truth within the
+    # noise of another may stand for it, so Z_U is 0 within its null spread. C_T is defined only in
+    # clusters whose truths are beyond the noise. They land on their own truths: the dispersion
+    # ratio is 1 at every K where it is defined.
+    copying = result["copying"]
+    assert abs(copying["global"]["z_u"]) < 3 and copying["unlanded"]["z_u"] == 0.0
+    assert copying["statistic"] == 0.0 or (copying["statistic"] is None and "noise" in copying["undefined"])
     for ratio in result["dispersion"]["ratio"]:
         assert ratio["value"] == 1.0 if ratio["defined"] else ratio["value"] is None
     assert "dispersion score" in " ".join(result["evidence"]) and "copying test" in " ".join(

@@ -56,6 +56,14 @@ def test_idealised_predictors_on_family_1_2(set_1_2_7, tmp_path):
     assert rows["exact reconstructor"]["value"] > 0.85
     assert rows["interpolator k=1"]["verdict"] == "reconstruction"
     assert rows["interpolator k=32"]["verdict"] == "recognition"
+    # The copying test on known answers, whatever the sampling: points as even as a network's
+    # (farthest-point) must not read as copying. On the predictions' own excesses they did (the
+    # regular reconstructor sits below the random-sampling floor): that reading stays the control.
+    for name in ("exact reconstructor", "regular reconstructor"):
+        assert abs(rows[name]["copying"]) < 2, (name, rows[name]["copying"])
+    assert rows["regular reconstructor"]["copying_unlanded"] < -3
+    for name in ("exact recogniser", "fresh recogniser", "regular recogniser"):
+        assert rows[name]["copying"] < -3 and rows[name]["copying_p"] < 1e-3, (name, rows[name]["copying"])
     values = [rows[f"interpolator k={k}"]["value"] for k in (1, 4, 32)]
     assert values[0] > values[1] > values[2]  # from the identity to a step
     assert (tmp_path / "calibration.png").stat().st_size > 5000

@@ -61,6 +61,28 @@ def test_rerun_skips_finished_runs(serial_sweep):
     assert {p: p.stat().st_mtime_ns for p in out.glob("runs/*/train/last.pt")} == stamps
 
 
+def test_an_older_diagnosis_is_rediagnosed_not_retrained(serial_sweep, tmp_path):
+    """A run diagnosed by an older diagnosis revision runs its diagnosis again and keeps its
+    training: checkpoints and log untouched, the same numbers, the current revision recorded."""
+    import shutil
+
+    from svrlens.evaluation.config import DIAGNOSIS_REVISION
+
+    source, results = serial_sweep
+    out = tmp_path / "sweep"
+    shutil.copytree(source, out)
+    (old,) = out.glob("runs/1.2.7-*/result.json")
+    record = json.loads(old.read_text())
+    assert record["diagnosis_revision"] == DIAGNOSIS_REVISION
+    old.write_text(json.dumps(record | {"diagnosis_revision": DIAGNOSIS_REVISION - 1}))
+    kept = {p: p.read_bytes() for p in out.glob("runs/*/train/*") if p.is_file()}
+    again = reproduce(tiny_spec(), out, executor=SerialExecutor(threads=1), progress=False)
+    assert again["provenance"]["runs_skipped"] == 1  # 1.2.1 only
+    assert {p: p.read_bytes() for p in kept} == kept
+    assert json.loads(old.read_text())["diagnosis_revision"] == DIAGNOSIS_REVISION
+    assert numbers(again) == numbers(results)
+
+
 def test_a_changed_spec_runs_only_what_changed(serial_sweep):
     out, _ = serial_sweep
     wider = reproduce(tiny_spec(sets=(1, 4, 7)), out, executor=SerialExecutor(threads=1), progress=False)

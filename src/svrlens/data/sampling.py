@@ -36,3 +36,45 @@ def sample_surface(
     u = np.sqrt(r1)[:, None]
     a, b, c = (vertices[faces[tri, k]] for k in range(3))
     return ((1 - u) * a + u * (1 - r2[:, None]) * b + u * r2[:, None] * c).astype(np.float32)
+
+
+def farthest_point_sample(clouds: np.ndarray, n_points: int, rng: np.random.Generator) -> np.ndarray:
+    """Farthest-point subsamples: ``n_points`` of each cloud, spread as evenly as greedy can.
+
+    Starting from one random point per cloud, each step adds the point farthest (Euclidean) from
+    those already chosen. The result is an even ("blue-noise") sampling of the cloud's surface,
+    unlike an i.i.d. sample: svrlens uses it for idealised predictors whose points are as regular
+    as a network's folded grid (:mod:`svrlens.evaluation.calibration`).
+
+    Parameters
+    ----------
+    clouds : ndarray of shape (B, M, 3)
+        Dense samples (M ≥ ``n_points``; 4× or more gives an even result).
+    n_points : int
+    rng : numpy.random.Generator
+        Chooses each cloud's first point.
+
+    Returns
+    -------
+    ndarray of shape (B, n_points, 3), float32
+
+    Raises
+    ------
+    ValueError
+        ``clouds`` not (B, M, 3), or ``n_points`` not in 1 … M.
+    """
+    clouds = np.asarray(clouds, np.float64)
+    if clouds.ndim != 3 or clouds.shape[2] != 3 or not 1 <= n_points <= clouds.shape[1]:
+        raise ValueError(
+            f"farthest_point_sample: expected (B, M, 3) clouds and 1 ≤ n_points ≤ M, "
+            f"found {clouds.shape} and {n_points}"
+        )
+    batch, rows = clouds.shape[0], np.arange(clouds.shape[0])
+    chosen = np.empty((batch, n_points), np.int64)
+    chosen[:, 0] = rng.integers(0, clouds.shape[1], batch)
+    nearest = np.full(clouds.shape[:2], np.inf)  # (B, M) squared distance to the chosen set
+    for step in range(1, n_points):
+        last = clouds[rows, chosen[:, step - 1]][:, None, :]  # (B, 1, 3)
+        np.minimum(nearest, ((clouds - last) ** 2).sum(-1), out=nearest)
+        chosen[:, step] = nearest.argmax(1)
+    return clouds[rows[:, None], chosen].astype(np.float32)

@@ -5,10 +5,11 @@ predictors whose definition is known by construction and diagnoses each:
 
 - **recognisers** (Definition 1): the medoid training shape of the training-shape cluster the
   truth falls into — its training cloud as stored ("exact"), with Gaussian jitter on every point
-  ("noisy σ"), or a fresh sample of its surface ("fresh");
+  ("noisy σ"), a fresh sample of its surface ("fresh"), or a farthest-point subsample of a fresh
+  4× denser sample ("regular": points spread as evenly as a network's folded grid spreads them);
 - **reconstructors** (Definition 2): the truth's own training-density cloud ("exact"), with jitter
-  ("noisy σ"), or a fresh sample of a shape displaced along the morph ("shape noise σ", synthetic
-  data only);
+  ("noisy σ"), a regular sample of the truth's surface ("regular", as above), or a fresh sample of
+  a shape displaced along the morph ("shape noise σ", synthetic data only);
 - **interpolators** (synthetic data): the shape at weights ``w' ∝ w^k`` (k = 1: the identity, a
   reconstructor; k → ∞: the nearest base shape, a step — recognition of the base shapes), from
   identity to step;
@@ -29,6 +30,7 @@ from svrlens.errors import InputError
 
 from .config import EvaluationConfig
 
+OVERSAMPLING = 4  # a regular predictor's farthest-point subsample is drawn from 4× its points
 JITTER = (0.02, 0.04)  # fractions of the truths' mean bounding-box side
 SHAPE_NOISE = (0.05,)  # standard deviation in morph weight
 SHARPNESS = (1, 2, 4, 8, 32)
@@ -128,13 +130,15 @@ def _entry(kind: str, parameter, points) -> dict:
 
 
 def _fresh_predictors(dataset, train_index, emitted, points: int, rng) -> dict:
+    """The predictors that need fresh samples of the shapes' surfaces (a synthetic family's
+    generator or a user's mesh files); none when the shapes are clouds only."""
     out = {}
     family = _family_sampler(dataset)
     test_index = np.asarray(dataset.splits["test"])
     if family is not None:
         shape_weights = _train_shape_weights(dataset, train_index)
-        out["fresh recogniser"] = _entry("recognition", None, family(shape_weights[emitted], points, rng))
         weights = np.asarray(dataset.morph[test_index], np.float64)
+        out["fresh recogniser"] = _entry("recognition", None, family(shape_weights[emitted], points, rng))
         for sigma in SHAPE_NOISE:
             if weights.shape[1] == 2:
                 t = np.clip(weights[:, 1] + rng.normal(0, sigma, len(weights)), 0, 1)
@@ -149,7 +153,11 @@ def _fresh_predictors(dataset, train_index, emitted, points: int, rng) -> dict:
             powered = np.clip(weights, 0, None) ** k
             sharpened = powered / np.maximum(powered.sum(1, keepdims=True), 1e-300)
             out[f"interpolator k={k}"] = _entry("interpolator", float(k), family(sharpened, points, rng))
-        return out
+
+        def sample_family(which, n):
+            return family(which, n, rng)
+
+        return out | _regular_predictors(sample_family, shape_weights[emitted], weights, points, rng)
     meshes = _mesh_sampler(dataset)
     if meshes is not None:
         try:
@@ -157,18 +165,39 @@ def _fresh_predictors(dataset, train_index, emitted, points: int, rng) -> dict:
         except InputError:
             return out
         out["fresh recogniser"] = _entry("recognition", None, np.stack(clouds))
+
+        def sample(indices, n):
+            return np.stack([meshes(int(i), n, rng) for i in indices])
+
+        out |= _regular_predictors(sample, train_index[emitted], test_index, points, rng)
     return out
+
+
+def _regular_predictors(sample, recognised, truths, points: int, rng) -> dict:
+    """The regular recogniser and reconstructor: farthest-point subsamples of fresh samples
+    ``sample(which, n)`` of the recognised training shapes and of the truths (each (N, n, 3))."""
+    from svrlens.data.sampling import farthest_point_sample
+
+    def regular(which):
+        return farthest_point_sample(sample(which, OVERSAMPLING * points), points, rng)
+
+    return {
+        "regular recogniser": _entry("recognition", None, regular(recognised)),
+        "regular reconstructor": _entry("reconstruction", None, regular(truths)),
+    }
 
 
 def instrument_readings(result: dict) -> dict:
     """What every instrument reads on one diagnosis: the output tendency (mean silhouette of the
-    predictions, eq. 10), the DS ratio per K (None where undefined), C_T with its p-value, and the
-    Case from the training data."""
+    predictions, eq. 10), the DS ratio per K (None where undefined), C_T with its p-value (None
+    where undecidable), the global Z_U of the predictions' own excesses (``copying_unlanded``: what
+    C_T read before it landed predictions on truths), and the Case from the training data."""
     return {
         "output_tendency": result["output_tendency"]["score"],
         "dispersion_ratio": {str(r["k"]): r["value"] for r in result["dispersion"]["ratio"]},
         "copying": result["copying"]["statistic"],
         "copying_p": result["copying"]["p_value"],
+        "copying_unlanded": result["copying"]["unlanded"]["z_u"],
         "case": result["case"],
     }
 

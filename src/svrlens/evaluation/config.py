@@ -11,6 +11,12 @@ from typing import Annotated
 
 from svrlens.options import Bool, Float, Int, Seed, option, parse, validated
 
+# The diagnosis's revision: raised whenever the diagnosis code changes its numbers for the same
+# predictions, so that a sweep re-diagnoses its finished runs (training kept) instead of mixing
+# readings of two codes. 1: the copying test and memorisation on the predictions' own excesses;
+# 2: on the test truths the predictions land on (a network's sampling offset decided revision 1).
+DIAGNOSIS_REVISION = 2
+
 # F-score thresholds as fractions of each ground truth's bounding-box side. Tatarchenko et al.'s
 # "F@1%" assumes dense clouds (What3D: 10,000 points); at the 1024 points of a prediction the
 # mean spacing between neighbouring points is ~4–8 % of the box side (cube: 7.7 %), so a 1 %

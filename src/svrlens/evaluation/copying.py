@@ -12,19 +12,32 @@ Their C_T statistic computes Z_U per cell of a partition fitted on T and average
 Z_U weighted by the share of real samples in each; Pu et al. (2025) apply it to 3D shapes.
 
 Here L is the **excess over the sampling floor** of a cloud scored against the dense cloud of its
-nearest training shape (:mod:`.references`): predictions and truths are both *outputs* against the
-same training references, so a fresh sample of a training shape scores ~0 and sampling does not
-leak. The cells are the training-shape clusters of the diagnosis (adaptive affinity propagation on
-the training shapes); a sample's cell is the cluster of its nearest training shape. A cell enters
-the combination when it holds at least one prediction and one truth. Besides C_T, the cells'
-Z_U are combined by Stouffer's rule with the same weights, ``Σ wᶜ Zᶜ / √Σ wᶜ²``, standard normal
-when no cell copies: its lower tail is the p-value of the combination.
+nearest training shape (:mod:`.references`). The diagnosis (:func:`.instruments.copying`) passes
+the truths' own rows for P and, for Q, the rows of the test truths the predictions land on: a
+network's output is another sampling than a random surface sample (a folded grid spreads its points
+more evenly), its excess is offset from the truths' by that alone, and on raw excesses the offset
+decided the test (measured; see :mod:`.instruments`). The cells are the training-shape clusters of
+the diagnosis (adaptive affinity propagation on the training shapes); a sample's cell is the
+cluster of its nearest training shape. A cell enters the combination when it holds at least one
+prediction and one truth. Besides C_T, the cells' Z_U are combined by Stouffer's rule with the
+same weights, ``Σ wᶜ Zᶜ / √Σ wᶜ²``, standard normal when no cell copies: its lower tail is the
+p-value of the combination.
+
+**Decidable only above the noise.** Copying is "closer to the training shapes than real shapes
+are"; when the truths themselves are within the noise of one excess value of a training shape
+(a training set that covers the test shapes densely, as 1.1.6–1.1.7), a copy and a reconstruction
+are the same distance away and the test can only read sampling noise (measured on idealised
+predictors of such a set: exact copies of training shapes read C_T between −6 and +8 depending
+on how their sampling relates to the truths'). A cell is therefore used only when its truths'
+median L exceeds twice the excess noise (:func:`.references.excess_noise`, the rule of the DS
+ratio and of memorisation); with no such cell, C_T is undefined (None) and says so.
 
 Expected on idealised predictors (:mod:`.calibration`): an exact recogniser emits training clouds
-(L = 0) and reads strongly negative; an exact reconstructor emits the truths' own clouds and
-reads 0; output noise moves every reading toward positive (a jittered copy is farther from its
-training shape than the truth may be). Z_U measures closeness to the training *set*, not
-Definition 1: a recogniser that emits shapes far from every training shape does not copy.
+and lands on the truths nearest the training shapes: strongly negative; an exact reconstructor,
+however its points are spread (random, or as even as farthest-point sampling), lands on its own
+truths and reads 0; output noise can move a prediction to another truth only when it exceeds the
+gaps between test shapes. Z_U measures closeness to the training *set*, not Definition 1: a
+recogniser that emits shapes far from every training shape does not copy.
 """
 
 from __future__ import annotations
@@ -70,7 +83,7 @@ def z_u(l_pred, l_ref) -> dict:
     return {"u": u, "z_u": float(z), "p_value": p, "n": int(n), "m": int(m)}
 
 
-def copying_test(pred_to_train, truth_to_train, train_labels) -> dict:
+def copying_test(pred_to_train, truth_to_train, train_labels, noise: float | None = None) -> dict:
     """The copying test per training-shape cluster and combined (see the module docstring).
 
     Parameters
@@ -81,16 +94,21 @@ def copying_test(pred_to_train, truth_to_train, train_labels) -> dict:
         The same for the held-out truths.
     train_labels : array-like of shape (N_train,), int
         Cluster of each training shape (the cells).
+    noise : float, optional
+        Noise of one excess value (:func:`.references.excess_noise`). A cell is decidable when its
+        truths' median L exceeds ``2 * noise``; None: every cell is (distances without noise).
 
     Returns
     -------
     dict, JSON-ready
-        ``statistic`` (C_T: the cells' Z_U averaged with weights = share of the truths in the
-        cell), ``p_value`` (one-sided lower tail of the Stouffer combination ``combined_z``),
-        ``combined_z``, ``global`` (:func:`z_u` over all samples, one cell), ``cells`` (per
-        cluster: ``cell``, ``n_predictions``, ``n_truths``, ``weight``, ``z_u``, ``p_value``;
-        None where the cell lacks predictions or truths), ``n_cells_used``, ``median_prediction``
-        and ``median_truth`` (of L).
+        ``statistic`` (C_T: the decidable cells' Z_U averaged with weights = share of the truths
+        in the cell; None when no cell is decidable), ``p_value`` (one-sided lower tail of the
+        Stouffer combination ``combined_z``), ``combined_z``, ``global`` (:func:`z_u` over all
+        samples, one cell, with ``decidable``), ``cells`` (per cluster: ``cell``,
+        ``n_predictions``, ``n_truths``, ``weight``, ``median_truth``, ``decidable``, ``z_u``,
+        ``p_value``; None where the cell lacks predictions or truths or is not decidable),
+        ``n_cells_used``, ``threshold`` (``2 * noise`` or None), ``undefined`` (why C_T is None,
+        else None), ``median_prediction`` and ``median_truth`` (of L).
 
     Raises
     ------
@@ -115,18 +133,22 @@ def copying_test(pred_to_train, truth_to_train, train_labels) -> dict:
         )
     l_pred, l_truth = pred.min(1), truth.min(1)
     cell_pred, cell_truth = labels[pred.argmin(1)], labels[truth.argmin(1)]
+    threshold = None if noise is None else 2 * float(noise)
     cells, weights, scores = [], [], []
     for cell in np.unique(labels):
         in_pred, in_truth = cell_pred == cell, cell_truth == cell
+        median_truth = float(np.median(l_truth[in_truth])) if in_truth.any() else None
         entry = {
             "cell": int(cell),
             "n_predictions": int(in_pred.sum()),
             "n_truths": int(in_truth.sum()),
             "weight": float(in_truth.mean()),
+            "median_truth": median_truth,
+            "decidable": median_truth is not None and (threshold is None or median_truth > threshold),
             "z_u": None,
             "p_value": None,
         }
-        if in_pred.any() and in_truth.any():
+        if in_pred.any() and entry["decidable"]:
             result = z_u(l_pred[in_pred], l_truth[in_truth])
             entry["z_u"], entry["p_value"] = result["z_u"], result["p_value"]
             weights.append(entry["weight"])
@@ -136,14 +158,26 @@ def copying_test(pred_to_train, truth_to_train, train_labels) -> dict:
     used = weights.sum() > 0
     statistic = float(weights @ scores / weights.sum()) if used else None
     combined = float(weights @ scores / np.sqrt((weights**2).sum())) if used else None
+    undefined = None
+    if not used and threshold is not None and not any(c["decidable"] for c in cells):
+        undefined = (
+            f"the test truths are within the noise of the training shapes (median excess ≤ 2 × noise "
+            f"= {threshold:.2g} in every cluster): a copy and a reconstruction are as far away"
+        )
+    elif not used:
+        undefined = "no training cluster holds both predictions and truths"
+    global_test = z_u(l_pred, l_truth)
+    global_test["decidable"] = threshold is None or float(np.median(l_truth)) > threshold
     return {
         "statistic": statistic,
         "name": "C_T (Z_U per training-shape cluster, weighted by the truths' share)",
         "p_value": None if combined is None else float(stats.norm.cdf(combined)),
         "combined_z": combined,
-        "global": z_u(l_pred, l_truth),
+        "global": global_test,
         "cells": cells,
         "n_cells_used": int(len(scores)),
+        "threshold": threshold,
+        "undefined": undefined,
         "median_prediction": float(np.median(l_pred)),
         "median_truth": float(np.median(l_truth)),
     }

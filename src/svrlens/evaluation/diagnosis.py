@@ -16,8 +16,9 @@ Descriptive evidence beside it, recorded in ``diagnosis.json``:
 - Chamfer (eq. 2) against the dense truth, its excess over the floor, and F-scores of the model and
   of the Oracle-NN, retrieval and clustering baselines, with paired comparisons (:mod:`.compare`);
 - memorisation per test sample: ``m = (d(truth, T) − d(prediction, T)) / d(truth, T)`` with
-  d(·, T) the excess to the nearest training shape: 1 when the prediction is a training shape, 0
-  when it is as close to them as the truth is;
+  d(·, T) the excess to the nearest training shape, a prediction standing for the test truth it
+  lands on: near 1 when the prediction is a training shape, 0 when it is as close to them as the
+  truth is;
 - the field's other instruments (:mod:`.instruments`): the dispersion score over a K sweep of the
   training images, training shapes and predictions with the scale-free ratio DS(predictions) /
   DS(test truths) (``"dispersion"``), and the copying test Z_U / C_T (``"copying"``).
@@ -36,7 +37,7 @@ from svrlens.tendency import clustering_tendency, null_tendency, silhouette_scor
 from . import instruments
 from .baselines import clustering, oracle_nn, retrieval
 from .compare import compare_scores
-from .config import EvaluationConfig
+from .config import DIAGNOSIS_REVISION, EvaluationConfig
 from .images import image_distances as images_distances
 from .metrics import per_sample_metrics, point_spacing, thresholds_for
 from .references import (
@@ -162,12 +163,14 @@ def _summary(m: dict, config: EvaluationConfig) -> dict:
     }
 
 
-def _memorisation(truth_to_train: np.ndarray, pred_to_train: np.ndarray, noise: float | None) -> np.ndarray:
+def _memorisation(truth_to_train: np.ndarray, landed: np.ndarray, noise: float | None) -> np.ndarray:
     """Per test sample, (d(truth, T) − d(prediction, T)) / d(truth, T) with d(·, T) the excess to the
-    nearest training shape; undefined (NaN) where the truth is within twice the excess noise of a
-    training shape (the ratio would divide by noise)."""
+    nearest training shape, a prediction standing for the test truth it lands on (``landed``,
+    :func:`.instruments.landed_truths`: its own excess carries its sampling's offset); undefined
+    (NaN) where the truth is within twice the excess noise of a training shape (the ratio would
+    divide by noise)."""
     d_truth = truth_to_train.min(1)
-    d_pred = np.clip(pred_to_train.min(1), 0.0, None)
+    d_pred = d_truth[landed]
     floor = 2 * (noise or 0.0)
     defined = d_truth > floor
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -285,12 +288,12 @@ def diagnose(
     train_labels = np.asarray(tendencies["shape_tendency"]["labels"], np.int64)
     noise = excess_noise(test_refs, matrices["test_shapes"])
     tendencies["dispersion"] = instruments.dispersion(image_distances, image_kind, matrices, config, noise)
-    tendencies["copying"] = instruments.copying(matrices, train_labels)
+    tendencies["copying"] = instruments.copying(matrices, train_labels, noise)
     chosen, medoids = _baselines(train, test, tendencies["shape_tendency"], matrices)
     outputs = {"model": predictions, **{name: train_points[index] for name, index in chosen.items()}}
     metrics = _metrics(outputs, test_refs.dense, test_refs.floors, config)
     comparisons = _comparisons(metrics, config)
-    memorisation = _memorisation(matrices["truth_to_train"], matrices["pred_to_train"], noise)
+    memorisation = _memorisation(matrices["truth_to_train"], instruments.landed_truths(matrices), noise)
     verdict = _verdict(test, matrices, train_labels, config)
     medoid_distances = matrices["train_shapes"][np.ix_(medoids, medoids)]
     separation = (
@@ -320,6 +323,7 @@ def diagnose(
         "conventions": _conventions(metrics["model"]["conventions"], config) | {"images": image_kind},
         "provenance": {
             "svrlens_version": __version__,
+            "diagnosis_revision": DIAGNOSIS_REVISION,
             "seed": config.seed,
             "predictions_sha256": hashlib.sha256(np.ascontiguousarray(predictions).tobytes()).hexdigest(),
             "n_train": int(len(train_points)),

@@ -107,6 +107,8 @@ def _instrument_lines(result: dict) -> list[str]:
             f"(combined p = {copy['p_value']:.2g}); global Z_U {g['z_u']:+.2f} (p = {g['p_value']:.2g}); "
             "negative = predictions closer to the training shapes than the truths are"
         )
+    elif copy:
+        lines.append(f"copying test C_T undefined: {copy['undefined']}")
     return lines
 
 

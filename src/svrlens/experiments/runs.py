@@ -88,7 +88,12 @@ def _real_data(data: RealData, base_path: Path, progress: bool) -> Path:
 
 
 def finished(out, run: RunSpec) -> dict | None:
-    """The run's record if it finished under this exact spec, else None."""
+    """The run's record if it finished under this exact spec and was diagnosed by this diagnosis
+    revision (:data:`svrlens.evaluation.config.DIAGNOSIS_REVISION`), else None. A run diagnosed by
+    an older revision runs again: its training is complete, so that re-runs only the prediction and
+    the diagnosis."""
+    from svrlens.evaluation.config import DIAGNOSIS_REVISION
+
     path = Path(out) / "runs" / run.directory / RESULT
     if not path.is_file():
         return None
@@ -96,7 +101,9 @@ def finished(out, run: RunSpec) -> dict | None:
         record = json.loads(path.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError):
         return None  # a damaged record: run again
-    return record if record.get("key") == run.key else None
+    if record.get("key") != run.key or record.get("diagnosis_revision", 1) != DIAGNOSIS_REVISION:
+        return None
+    return record
 
 
 def epochs_done(out, run: RunSpec) -> int:
@@ -175,6 +182,7 @@ def _execute(run: RunSpec, out, *, progress: bool, chamfer_matrix) -> dict:
         "diagnosis_dir": f"runs/{run.directory}/diagnosis",
         "dataset": str(dataset_path),
         "dataset_sha256": data.manifest.get("sha256"),
+        "diagnosis_revision": diagnosis["provenance"]["diagnosis_revision"],
         **diagnosis_record(diagnosis),
         "training": {
             "best_epoch": trained.best_epoch,
