@@ -41,3 +41,52 @@ def test_local_executor_picks_serial_for_one_job_and_processes_otherwise():
     assert isinstance(many, ProcessExecutor) and many.jobs == 3 and many.threads == 2
     with pytest.raises(ValueError, match="jobs"):
         ProcessExecutor(jobs=0)
+
+
+_ORPHAN_SCRIPT = """
+import multiprocessing, os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from svrlens.experiments.executors import exit_with_parent
+
+def task(path):
+    with open(path, "w") as handle:
+        handle.write(str(os.getpid()))
+    time.sleep(120)
+
+if __name__ == "__main__":
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=exit_with_parent, initargs=(os.getpid(), 0.1))
+    pool.submit(task, sys.argv[1])
+    time.sleep(120)
+"""
+
+
+def test_workers_end_when_the_sweep_process_is_killed(tmp_path):
+    """A sweep killed by SIGKILL (no handler can run) must not leave workers training on."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script, pid_file = tmp_path / "orphan.py", tmp_path / "worker.pid"
+    script.write_text(_ORPHAN_SCRIPT)
+    parent = subprocess.Popen([sys.executable, str(script), str(pid_file)])
+    try:
+        deadline = time.monotonic() + 60
+        while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        worker = int(pid_file.read_text())
+        os.kill(worker, 0)  # the worker is running its task
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(worker, signal.SIGKILL)
+    raise AssertionError("the worker outlived its killed parent by 10 s")

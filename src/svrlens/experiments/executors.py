@@ -105,6 +105,26 @@ def _process_task(run: RunSpec, out: str) -> dict:
     return execute_run(run, out, progress=False)
 
 
+def exit_with_parent(parent: int, poll_seconds: float = 1.0) -> None:
+    """Worker initializer: end this process when ``parent`` (the sweep's process) is gone.
+
+    Why: a sweep killed by a signal it does not handle (``kill PID``: SIGTERM, or SIGKILL) leaves
+    its pool's workers alive (seen here: orphaned workers went on training queued runs
+    into the output directory beside the next sweep). A kill mid-run is safe (checkpoints and
+    records are written under a temporary name and renamed), so the watcher simply exits.
+    """
+    import os
+    import threading
+    import time
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(poll_seconds)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="svrlens-exit-with-parent").start()
+
+
 class ProcessExecutor:
     """Runs ``jobs`` runs at once, each in a worker process of this machine with ``threads`` threads.
 
@@ -138,7 +158,12 @@ class ProcessExecutor:
         if not runs:
             return
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(self.jobs, len(runs)), mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            max_workers=min(self.jobs, len(runs)),
+            mp_context=context,
+            initializer=exit_with_parent,
+            initargs=(os.getpid(),),
+        ) as pool:
             pending = {pool.submit(_process_task, run, str(Path(out).resolve())) for run in runs}
             with _EpochBar(out, runs, progress=progress, desc=f"epochs, {self.jobs} runs at once") as epochs:
                 try:
