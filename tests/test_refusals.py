@@ -481,6 +481,7 @@ def _rows():
                 ("pickled", np.empty((4, 16, 3), object), "member 'points' holds Python objects"),
                 ("flat", np.zeros((4, 16, 2), np.float32), "points: expected shape (N, P, 3)"),
                 ("nan", np.full((4, 16, 3), np.nan, np.float32), "points contain NaN or inf"),
+                ("huge", np.full((4, 16, 3), 1e30), "expected coordinates within ±1e+15"),
                 ("count", np.zeros((3, 16, 3), np.float32), "expected 4 predictions"),
             ]
         ],

@@ -175,3 +175,8 @@ def test_farthest_point_sample_is_the_greedy_choice_and_even(rng):
         farthest_point_sample(clouds, 401, rng)
     with pytest.raises(ValueError, match=r"\(B, M, 3\)"):
         farthest_point_sample(clouds[0], 10, rng)
+    for bad in (2.5, 3.0, True, "3", None):
+        with pytest.raises(ValueError, match="n_points"):
+            farthest_point_sample(clouds, bad, rng)
+    with pytest.raises(ValueError, match="finite coordinates"):
+        farthest_point_sample(np.where(clouds > 0.9, np.nan, clouds), 10, rng)

@@ -88,6 +88,12 @@ def test_cells_whose_truths_are_within_the_noise_are_not_used(rng):
     assert within["statistic"] is None and within["p_value"] is None and within["n_cells_used"] == 0
     assert "within the noise" in within["undefined"] and not within["global"]["decidable"]
     json.dumps(within)
+    # Predictions only in the undecidable cluster, the decidable one holding truths alone.
+    only_near = copying_test(pred[:20], truth, labels, noise=0.02)
+    assert only_near["statistic"] is None and "holds predictions" in only_near["undefined"]
+    for bad in (np.nan, np.inf, -0.1, True, "0.1", np.array([0.1, 0.2])):
+        with pytest.raises(ValueError, match="noise must be a finite number"):
+            copying_test(pred, truth, labels, noise=bad)
 
 
 def test_known_answers_copies_and_reconstructions(rng):

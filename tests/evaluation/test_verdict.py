@@ -129,6 +129,7 @@ def test_idealised_predictors_on_a_user_folder_of_meshes(mesh_folder):
     rows = _check_known_answers(report)
     assert {row["form"] for row in report["rows"]} == {"model-free"}
     assert "fresh recogniser" in rows  # sampled afresh from the user's mesh files
+    assert {"regular recogniser", "regular reconstructor"} <= set(rows)  # farthest-point, from the meshes
 
 
 def test_meshes_and_clouds_of_the_same_shapes_agree(mesh_folder, tmp_path):

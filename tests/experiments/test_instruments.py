@@ -7,7 +7,7 @@ from svrlens.experiments.instruments import aggregate_instruments, check_dispers
 from svrlens.experiments.runs import copying_record, dispersion_record
 
 
-def _record(scale: float, copying: float) -> dict:
+def _record(scale: float, copying: float | None, undefined: str | None = None) -> dict:
     """A run's compact record: DS per role at K = 2 and 5, the ratio, and the copying test."""
 
     def sweep(factor):
@@ -27,7 +27,8 @@ def _record(scale: float, copying: float) -> dict:
         "p_value": 0.01,
         "combined_z": copying,
         "n_cells_used": 2,
-        "global": {"z_u": copying, "p_value": 0.02, "u": 1.0},
+        "global": {"z_u": -1.0 if copying is None else copying, "p_value": 0.02, "u": 1.0},
+        "undefined": undefined,
     }
     return {"dispersion": dispersion_record(diagnosis_ds), "copying": copying_record(diagnosis_copying)}
 
@@ -43,6 +44,13 @@ def test_aggregate_over_seeds():
         "dispersion": None,
         "copying": None,
     }
+
+
+def test_a_seed_where_copying_is_undecidable_keeps_the_decided_seeds():
+    reason = "every training cluster that holds predictions has its test truths within the noise"
+    out = aggregate_instruments([_record(1.0, -2.0), _record(3.0, None, reason)])["copying"]
+    assert out["score"] is None and out["interval"] is None and out["seeds"] == [-2.0, None]
+    assert out["undefined"] == [None, reason] and out["global_z_u"] == [-2.0, -1.0]
 
 
 def _family(name, role_values, output_values):

@@ -83,6 +83,17 @@ def test_an_older_diagnosis_is_rediagnosed_not_retrained(serial_sweep, tmp_path)
     assert numbers(again) == numbers(results)
 
 
+def test_a_damaged_record_means_run_again(tmp_path):
+    from svrlens.experiments.runs import finished
+
+    run = tiny_spec().runs()[0]
+    path = tmp_path / "runs" / run.directory / "result.json"
+    path.parent.mkdir(parents=True)
+    for text in ("", "{", "[1, 2]", "3", "null", '"text"', "9" * 5000, "[" * 100000 + "]" * 100000):
+        path.write_text(text)
+        assert finished(tmp_path, run) is None, text[:20]
+
+
 def test_a_changed_spec_runs_only_what_changed(serial_sweep):
     out, _ = serial_sweep
     wider = reproduce(tiny_spec(sets=(1, 4, 7)), out, executor=SerialExecutor(threads=1), progress=False)

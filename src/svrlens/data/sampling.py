@@ -61,14 +61,24 @@ def farthest_point_sample(clouds: np.ndarray, n_points: int, rng: np.random.Gene
     Raises
     ------
     ValueError
-        ``clouds`` not (B, M, 3), or ``n_points`` not in 1 … M.
+        ``clouds`` not (B, M, 3) or not finite, or ``n_points`` not an integer in 1 … M.
     """
+    import numbers
+
     clouds = np.asarray(clouds, np.float64)
-    if clouds.ndim != 3 or clouds.shape[2] != 3 or not 1 <= n_points <= clouds.shape[1]:
+    if (
+        clouds.ndim != 3
+        or clouds.shape[2] != 3
+        or isinstance(n_points, bool)
+        or not isinstance(n_points, numbers.Integral)
+        or not 1 <= n_points <= clouds.shape[1]
+    ):
         raise ValueError(
             f"farthest_point_sample: expected (B, M, 3) clouds and 1 ≤ n_points ≤ M, "
-            f"found {clouds.shape} and {n_points}"
+            f"found {clouds.shape} and {n_points!r}"
         )
+    if not np.isfinite(clouds).all():
+        raise ValueError("farthest_point_sample: expected finite coordinates, found NaN or inf")
     batch, rows = clouds.shape[0], np.arange(clouds.shape[0])
     chosen = np.empty((batch, n_points), np.int64)
     chosen[:, 0] = rng.integers(0, clouds.shape[1], batch)

@@ -113,7 +113,8 @@ def copying_test(pred_to_train, truth_to_train, train_labels, noise: float | Non
     Raises
     ------
     ValueError
-        Shapes that do not match, or non-finite distances.
+        Shapes that do not match, non-finite distances, or a ``noise`` that is not a finite
+        number ≥ 0.
     """
     from scipy import stats  # imported here: ~0.8 s of every command's start otherwise
 
@@ -133,6 +134,13 @@ def copying_test(pred_to_train, truth_to_train, train_labels, noise: float | Non
         )
     l_pred, l_truth = pred.min(1), truth.min(1)
     cell_pred, cell_truth = labels[pred.argmin(1)], labels[truth.argmin(1)]
+    if noise is not None and (
+        isinstance(noise, bool)
+        or not isinstance(noise, (int, float, np.floating, np.integer))
+        or not np.isfinite(noise)
+        or noise < 0
+    ):
+        raise ValueError(f"copying_test: noise must be a finite number ≥ 0 or None, found {noise!r}")
     threshold = None if noise is None else 2 * float(noise)
     cells, weights, scores = [], [], []
     for cell in np.unique(labels):
@@ -159,10 +167,11 @@ def copying_test(pred_to_train, truth_to_train, train_labels, noise: float | Non
     statistic = float(weights @ scores / weights.sum()) if used else None
     combined = float(weights @ scores / np.sqrt((weights**2).sum())) if used else None
     undefined = None
-    if not used and threshold is not None and not any(c["decidable"] for c in cells):
+    if not used and threshold is not None and not any(c["decidable"] and c["n_predictions"] for c in cells):
         undefined = (
-            f"the test truths are within the noise of the training shapes (median excess ≤ 2 × noise "
-            f"= {threshold:.2g} in every cluster): a copy and a reconstruction are as far away"
+            f"every training cluster that holds predictions has its test truths within the noise of the "
+            f"training shapes (median excess ≤ 2 × noise = {threshold:.2g}): there a copy and a "
+            "reconstruction are as far away"
         )
     elif not used:
         undefined = "no training cluster holds both predictions and truths"

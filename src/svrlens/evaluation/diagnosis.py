@@ -77,6 +77,9 @@ def _tendency(distances, config: EvaluationConfig, *, null: bool = True) -> dict
     return result
 
 
+MAX_COORDINATE = 1e15  # float32 squares overflow near 1.8e19; far below that the Chamfer is still finite
+
+
 def _check_predictions(predictions, test_points: np.ndarray, seed: int) -> np.ndarray:
     """(N_test, P, 3) float64 predictions, resampled (with a warning) to the truths' P points."""
     predictions = np.asarray(predictions)
@@ -91,6 +94,11 @@ def _check_predictions(predictions, test_points: np.ndarray, seed: int) -> np.nd
     predictions = predictions.astype(np.float64)
     if not np.isfinite(predictions).all():
         raise ValueError("predictions: expected finite coordinates, found NaN or inf")
+    largest = float(np.abs(predictions).max())
+    if largest > MAX_COORDINATE:  # squared distances would overflow the float32 kernels
+        raise ValueError(
+            f"predictions: expected coordinates within ±{MAX_COORDINATE:.0e}, found {largest:.3g}"
+        )
     points = test_points.shape[1]
     if predictions.shape[1] != points:
         # The sampling floor is measured at the truths' point count; outputs must match it.

@@ -97,7 +97,7 @@ def load_predictions(
     """
     path = Path(path)
     if path.is_dir():
-        points = _prediction_folder(path, test_names)
+        points = _within_range(_prediction_folder(path, test_names), path)
         return (points, None) if with_codewords else points
     if not path.is_file():
         raise InputError("no such predictions file", path)
@@ -107,6 +107,7 @@ def load_predictions(
         raise InputError(f"points: expected shape (N, P, 3), found {points.shape}", path)
     if not np.isfinite(points).all():
         raise InputError("points contain NaN or inf", path)
+    _within_range(points, path)
     codewords = arrays.get("codewords")
     if codewords is not None and (
         codewords.dtype.kind not in "iuf"
@@ -215,3 +216,15 @@ def evaluate_run(run_dir, *, out_dir=None, config: EvaluationConfig | None = Non
         config=config,
         progress=progress,
     )
+
+
+def _within_range(points: np.ndarray, path) -> np.ndarray:
+    """``points`` unchanged, or an InputError naming ``path`` when a coordinate is so large that the
+    Chamfer kernels' squared distances would overflow (:data:`.diagnosis.MAX_COORDINATE`)."""
+    from .diagnosis import MAX_COORDINATE
+
+    largest = float(np.abs(points).max()) if points.size else 0.0
+    if largest > MAX_COORDINATE:
+        message = f"points: expected coordinates within ±{MAX_COORDINATE:.0e}, found {largest:.3g}"
+        raise InputError(message, path)
+    return points

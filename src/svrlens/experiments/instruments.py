@@ -49,10 +49,13 @@ def aggregate_instruments(records: list[dict]) -> dict:
             entry[role] = by_k
         out["dispersion"] = entry
     if all(c is not None for c in copyings):
-        statistic = _across([c["statistic"] for c in copyings], [None] * len(copyings))
-        if statistic is not None:
-            statistic["p_values"] = [c["p_value"] for c in copyings]
-            statistic["global_z_u"] = [c["global"]["z_u"] for c in copyings]
+        values = [c["statistic"] for c in copyings]
+        # A seed where C_T is undecidable leaves the set's score undefined; the decided seeds stay.
+        undecided = {"score": None, "interval": None, "seeds": values}
+        statistic = _across(values, [None] * len(copyings)) or undecided
+        statistic["p_values"] = [c["p_value"] for c in copyings]
+        statistic["global_z_u"] = [c["global"]["z_u"] for c in copyings]
+        statistic["undefined"] = [c.get("undefined") for c in copyings]
         out["copying"] = statistic
     return out
 

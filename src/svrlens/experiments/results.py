@@ -294,7 +294,9 @@ def _ratio(entry: dict) -> str:
 
 def _copying(entry: dict) -> str:
     copying = entry.get("copying")
-    return "–" if copying is None else f"{copying['score']:+.1f}"
+    if copying is None:
+        return "–"
+    return "undec." if copying["score"] is None else f"{copying['score']:+.1f}"
 
 
 def _word(check: dict) -> str:

@@ -99,8 +99,10 @@ def finished(out, run: RunSpec) -> dict | None:
         return None
     try:
         record = json.loads(path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # JSONDecodeError is a ValueError
         return None  # a damaged record: run again
+    if not isinstance(record, dict):
+        return None
     if record.get("key") != run.key or record.get("diagnosis_revision", 1) != DIAGNOSIS_REVISION:
         return None
     return record
@@ -263,4 +265,5 @@ def copying_record(copying: dict | None) -> dict | None:
         "combined_z": copying["combined_z"],
         "global": {k: copying["global"][k] for k in ("z_u", "p_value")},
         "n_cells_used": copying["n_cells_used"],
+        "undefined": copying.get("undefined"),
     }

@@ -159,7 +159,8 @@ def _instrument_values(entry: dict) -> list[tuple[str, float, list | None]]:
     ratios = (entry.get("dispersion") or {}).get("ratio") or {}
     out.append([(f"K={k}", r["score"], r.get("interval")) for k, r in ratios.items() if r is not None])
     copying = entry.get("copying")
-    out.append([] if copying is None else [("", copying["score"], copying.get("interval"))])
+    defined = copying is not None and copying["score"] is not None
+    out.append([("", copying["score"], copying.get("interval"))] if defined else [])
     out.append([("", entry["statistic"]["score"], entry["statistic"].get("interval"))])
     return out
 

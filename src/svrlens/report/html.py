@@ -168,6 +168,10 @@ def _instruments_table(datasets: dict) -> dict | None:
         copying = e.get("copying")
         if copying is None:
             cells.append(["–"])
+        elif copying["score"] is None:
+            decided = [f"{v:+.2f}" for v in copying.get("seeds", []) if v is not None]
+            note = f"decided seeds: {', '.join(decided)}" if decided else "truths within the noise"
+            cells.append(["undecidable", note])
         else:
             p = ", ".join(f"{v:.2g}" for v in copying.get("p_values", []) if v is not None)
             cells.append([f"{copying['score']:+.2f}", f"p = {p}" if p else ""])
