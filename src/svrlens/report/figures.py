@@ -197,7 +197,19 @@ def instruments(datasets: dict, out: Path) -> Path | None:
                     capsize=2,
                     label=label or None,
                 )
-            if level is not None:
+            if not lines:  # e.g. C_T undecidable on every set: say so rather than draw empty axes
+                ax.text(
+                    0.5,
+                    0.5,
+                    "undefined on every set\n(see the table)",
+                    ha="center",
+                    va="center",
+                    transform=ax.transAxes,
+                    fontsize=8,
+                    color="0.3",
+                )
+                ax.set_yticks([])
+            elif level is not None:
                 ax.axhline(level, color="0.4", ls="--", lw=0.8)
             if any(label for label in lines):
                 ax.legend(fontsize=6)
