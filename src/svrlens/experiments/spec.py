@@ -397,7 +397,7 @@ CAVEATS = {
     "quick": (
         "quick preset: a smoke run (5 models of 200 optimizer steps, one seed), not the result. "
         "At these epochs the models have not learnt the sharp image-to-shape boundary the paper's "
-        "sets probe, and three sets per family cannot carry a rank correlation; run the laptop preset "
+        "sets probe, and two or three sets per family cannot carry a rank correlation; run the laptop preset "
         "(or paper) for the evidence."
     )
 }
