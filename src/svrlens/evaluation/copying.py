@@ -42,6 +42,8 @@ recogniser that emits shapes far from every training shape does not copy.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 
@@ -134,12 +136,8 @@ def copying_test(pred_to_train, truth_to_train, train_labels, noise: float | Non
         )
     l_pred, l_truth = pred.min(1), truth.min(1)
     cell_pred, cell_truth = labels[pred.argmin(1)], labels[truth.argmin(1)]
-    if noise is not None and (
-        isinstance(noise, bool)
-        or not isinstance(noise, (int, float, np.floating, np.integer))
-        or not np.isfinite(noise)
-        or noise < 0
-    ):
+    real = isinstance(noise, numbers.Real) and not isinstance(noise, bool)
+    if noise is not None and not (real and np.isfinite(noise) and noise >= 0):
         raise ValueError(f"copying_test: noise must be a finite number ≥ 0 or None, found {noise!r}")
     threshold = None if noise is None else 2 * float(noise)
     cells, weights, scores = [], [], []

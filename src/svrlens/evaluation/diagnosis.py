@@ -80,6 +80,15 @@ def _tendency(distances, config: EvaluationConfig, *, null: bool = True) -> dict
 MAX_COORDINATE = 1e15  # float32 squares overflow near 1.8e19; far below that the Chamfer is still finite
 
 
+def coordinate_problem(points: np.ndarray) -> str | None:
+    """Why ``points`` cannot be scored (a coordinate beyond ±:data:`MAX_COORDINATE`, where the
+    Chamfer kernels' squared distances would overflow), or None."""
+    largest = float(np.abs(points).max()) if np.size(points) else 0.0
+    if largest > MAX_COORDINATE:
+        return f"expected coordinates within ±{MAX_COORDINATE:.0e}, found {largest:.3g}"
+    return None
+
+
 def _check_predictions(predictions, test_points: np.ndarray, seed: int) -> np.ndarray:
     """(N_test, P, 3) float64 predictions, resampled (with a warning) to the truths' P points."""
     predictions = np.asarray(predictions)
@@ -94,11 +103,9 @@ def _check_predictions(predictions, test_points: np.ndarray, seed: int) -> np.nd
     predictions = predictions.astype(np.float64)
     if not np.isfinite(predictions).all():
         raise ValueError("predictions: expected finite coordinates, found NaN or inf")
-    largest = float(np.abs(predictions).max())
-    if largest > MAX_COORDINATE:  # squared distances would overflow the float32 kernels
-        raise ValueError(
-            f"predictions: expected coordinates within ±{MAX_COORDINATE:.0e}, found {largest:.3g}"
-        )
+    problem = coordinate_problem(predictions)
+    if problem:
+        raise ValueError(f"predictions: {problem}")
     points = test_points.shape[1]
     if predictions.shape[1] != points:
         # The sampling floor is measured at the truths' point count; outputs must match it.
@@ -169,20 +176,6 @@ def _summary(m: dict, config: EvaluationConfig) -> dict:
         "fscore": [float(v) for v in fscore.mean(0)],
         "fscore_interval": [interval(fscore[:, k]) for k in range(fscore.shape[1])],
     }
-
-
-def _memorisation(truth_to_train: np.ndarray, landed: np.ndarray, noise: float | None) -> np.ndarray:
-    """Per test sample, (d(truth, T) − d(prediction, T)) / d(truth, T) with d(·, T) the excess to the
-    nearest training shape, a prediction standing for the test truth it lands on (``landed``,
-    :func:`.instruments.landed_truths`: its own excess carries its sampling's offset); undefined
-    (NaN) where the truth is within twice the excess noise of a training shape (the ratio would
-    divide by noise)."""
-    d_truth = truth_to_train.min(1)
-    d_pred = d_truth[landed]
-    floor = 2 * (noise or 0.0)
-    defined = d_truth > floor
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(defined, (d_truth - d_pred) / np.where(defined, d_truth, 1.0), np.nan)
 
 
 def _matrices(train_refs, test_refs, train_points, test_points, predictions, chamfer_matrix) -> dict:
@@ -301,7 +294,7 @@ def diagnose(
     outputs = {"model": predictions, **{name: train_points[index] for name, index in chosen.items()}}
     metrics = _metrics(outputs, test_refs.dense, test_refs.floors, config)
     comparisons = _comparisons(metrics, config)
-    memorisation = _memorisation(matrices["truth_to_train"], instruments.landed_truths(matrices), noise)
+    memorisation = instruments.memorisation(matrices, noise)
     verdict = _verdict(test, matrices, train_labels, config)
     medoid_distances = matrices["train_shapes"][np.ix_(medoids, medoids)]
     separation = (

@@ -52,6 +52,20 @@ def landed_truths(matrices: dict) -> np.ndarray:
     return np.asarray(matrices["pred_to_test"]).argmin(1)
 
 
+def memorisation(matrices: dict, noise: float | None) -> np.ndarray:
+    """(N_test,) float64: per test sample, (d(truth, T) − d(prediction, T)) / d(truth, T) with
+    d(·, T) the excess to the nearest training shape (``matrices["truth_to_train"]``, (N_test, T)),
+    a prediction standing for the test truth it lands on (:func:`landed_truths`: its own excess
+    carries its sampling's offset). Near 1 for a training shape, 0 as close as the truth; NaN where
+    the truth is within twice the excess ``noise`` of a training shape (the ratio would divide by
+    noise)."""
+    d_truth = np.asarray(matrices["truth_to_train"]).min(1)
+    d_pred = d_truth[landed_truths(matrices)]
+    defined = d_truth > 2 * (noise or 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(defined, (d_truth - d_pred) / np.where(defined, d_truth, 1.0), np.nan)
+
+
 def _per_sample(distances: np.ndarray, result) -> np.ndarray:
     """Each sample's distance to its medoid, float64 (N,)."""
     return np.asarray(distances[np.arange(len(distances)), result.medoids[result.labels]], np.float64)

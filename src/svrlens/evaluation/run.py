@@ -219,12 +219,10 @@ def evaluate_run(run_dir, *, out_dir=None, config: EvaluationConfig | None = Non
 
 
 def _within_range(points: np.ndarray, path) -> np.ndarray:
-    """``points`` unchanged, or an InputError naming ``path`` when a coordinate is so large that the
-    Chamfer kernels' squared distances would overflow (:data:`.diagnosis.MAX_COORDINATE`)."""
-    from .diagnosis import MAX_COORDINATE
+    """``points`` unchanged, or an InputError naming ``path`` (:func:`.diagnosis.coordinate_problem`)."""
+    from .diagnosis import coordinate_problem
 
-    largest = float(np.abs(points).max()) if points.size else 0.0
-    if largest > MAX_COORDINATE:
-        message = f"points: expected coordinates within ±{MAX_COORDINATE:.0e}, found {largest:.3g}"
-        raise InputError(message, path)
+    problem = coordinate_problem(points)
+    if problem:
+        raise InputError(f"points: {problem}", path)
     return points

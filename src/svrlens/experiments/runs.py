@@ -99,7 +99,7 @@ def finished(out, run: RunSpec) -> dict | None:
         return None
     try:
         record = json.loads(path.read_text())
-    except (UnicodeDecodeError, ValueError, RecursionError):  # JSONDecodeError is a ValueError
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         return None  # a damaged record: run again
     if not isinstance(record, dict):
         return None
