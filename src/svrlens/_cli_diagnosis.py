@@ -171,10 +171,10 @@ def add_diagnosis_parsers(commands) -> None:
     )
     reproduce.add_argument(
         "--preset",
-        choices=["quick", "laptop", "paper", "full"],
+        choices=["quick", "laptop", "seeds", "paper", "full"],
         default="laptop",
         help="quick (a smoke run in minutes, not the result), laptop (default, 41 min on 2 CPU cores), "
-        "paper (GPU), full",
+        "seeds (three seeds of a re-scaled laptop preset, bfloat16), paper (GPU), full",
     )
     reproduce.add_argument(
         "--spec", help="an experiment spec JSON file instead of a preset (see --print-spec; default: none)"

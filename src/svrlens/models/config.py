@@ -3,7 +3,7 @@ and spec files read it without importing torch (~1.6 s)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 from pydantic import Field
 
@@ -22,6 +22,11 @@ class ModelConfig:
     eval_grid_size : grid folded when predicting (validation, test); None: ``grid_size``.
         A model trained on a coarse grid (cheaper: the decoder's cost is linear in points) is
         then still compared with 1024-point ground truth at 1024 points.
+    precision : ``"float32"`` (default) or ``"bfloat16"``: the encoder and the folds' hidden
+        layers run under bfloat16 autocast (training, validation and prediction alike), while
+        each fold's output layer, the points, the codewords and the loss stay float32 (a
+        bfloat16 coordinate would be quantised to ~2⁻⁹ of its size, as large as the sampling
+        floor). Fast where the CPU has bfloat16 arithmetic (AVX512-BF16, AMX) or on a GPU.
     """
 
     grid_size: Annotated[Int, option("side of the folding grid (points = side²)", ge=2, le=256)] = 32
@@ -32,3 +37,7 @@ class ModelConfig:
         Optional[Annotated[Int, Field(ge=2, le=256)]],
         option("side of the grid folded when predicting (none: grid_size)"),
     ] = None
+    precision: Annotated[
+        Literal["float32", "bfloat16"],
+        option("arithmetic of the hidden layers: float32, or bfloat16 autocast (outputs stay float32)"),
+    ] = "float32"

@@ -53,7 +53,11 @@ class Fold(nn.Module):
             torch.addmm(self.project.bias, codewords, weight[:, n_features:].t())
         )  # (B, W)
         per_point = self.norm_point(torch.matmul(weight[:, :n_features], features))  # (B, W, P)
-        return self.out(self.blocks(per_point + per_cloud[:, :, None]))
+        hidden = self.blocks(per_point + per_cloud[:, :, None])
+        # The output layer in float32 even under autocast: bfloat16 points would be quantised to
+        # ~2⁻⁹ of their coordinates, as large as the 1024-point sampling floor.
+        with torch.autocast(hidden.device.type, enabled=False):
+            return self.out(hidden.float())
 
 
 def folding_grid(grid_size: int, device=None) -> torch.Tensor:

@@ -26,9 +26,12 @@ class ReconstructionNet(nn.Module):
 
     def forward(self, images: torch.Tensor, grid_size: int | None = None):
         """images (B, 3, H, W) → points (B, grid_size², 3) (default: the training grid),
-        codewords (B, 512)."""
-        codewords = self.encoder(images)
-        return self.decoder(codewords, grid_size), codewords
+        codewords (B, 512), both float32 (under ``config.precision = "bfloat16"`` the hidden
+        layers run in bfloat16 autocast; the folds' output layers do not)."""
+        with torch.autocast(images.device.type, torch.bfloat16, enabled=self.config.precision == "bfloat16"):
+            codewords = self.encoder(images)
+            points = self.decoder(codewords, grid_size)
+        return points.float(), codewords.float()
 
     def classify(self, codewords: torch.Tensor) -> torch.Tensor:
         if self.classifier is None:

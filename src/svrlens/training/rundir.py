@@ -122,12 +122,13 @@ def claim_run_dir(out: Path, config: TrainConfig, dataset: dict, *, resume: bool
     source = out / ("last.pt" if state is not None else "config.json")
     saved = state["config"] if state is not None else read_json(source)
     try:
-        TrainConfig.from_dict(saved)
+        stored = TrainConfig.from_dict(saved)
     except ValueError as error:
         raise InputError(f"a malformed stored configuration ({error})", source) from None
     if state is not None:
         _check_resume_state(state, source)
-    changed = _differences(saved, config.to_dict())
+    # Compared parsed: a run saved before an option existed holds that option's default.
+    changed = _differences(stored.to_dict(), config.to_dict())
     if changed:
         raise InputError(
             f"holds a run with a different configuration ({'; '.join(changed[:3])}); "
