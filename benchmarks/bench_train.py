@@ -13,15 +13,16 @@ Conv1d over concat(grid, codeword repeated per point) — against svrlens's spli
 (codeword term once per cloud). The baseline has one normalisation, svrlens two; same widths.
 
 Third table: the speed levers on the laptop preset's model (64 px, decoder 128, 256 training
-points), each against float32 eager in the same run: ``channels_last`` and bfloat16 autocast
-(measured only where the CPU has avx512_bf16 or AMX; the header names the CPU, its flags and
-torch's ISA level, since the answer differs between machines).
+points), each against float32 eager in the same run: ``channels_last``, svrlens's
+``precision="bfloat16"`` (bfloat16 autocast in the hidden layers, float32 output layers; measured
+only where the CPU has avx512_bf16 or AMX) and, in the full mode, ``torch.compile``. The header
+names the CPU, its flags, torch's ISA level and the thread count, since the answer differs
+between machines. ``--threads 1`` measures what one run of a sweep gets.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import time
 
 import torch
@@ -37,13 +38,12 @@ def dense_chamfer(x, y):
     return d.min(2).values.mean(1) + d.min(1).values.mean(1)
 
 
-def step_rate(model, images, targets, loss_fn, steps, precision=contextlib.nullcontext):
+def step_rate(model, images, targets, loss_fn, steps):
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
 
     def step():
-        with precision():
-            points, _ = model(images)
-        loss = loss_fn(points.float(), targets).mean()
+        points, _ = model(images)
+        loss = loss_fn(points, targets).mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -82,7 +82,12 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: torch's; sweeps use 1 per run)"
+    )
     args = parser.parse_args()
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     settings = (
         [(32, 32, 4)]
@@ -130,10 +135,6 @@ def _capability() -> str:
     return torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, "cpu") else "?"
 
 
-def _bf16_autocast():
-    return torch.autocast("cpu", dtype=torch.bfloat16)
-
-
 def levers(quick: bool, batch: int, steps: int, flags) -> None:
     """The laptop model's training step under each speed lever, against float32 eager."""
     size, width = (32, 16) if quick else (64, 128)
@@ -142,24 +143,33 @@ def levers(quick: bool, batch: int, steps: int, flags) -> None:
         f"\nlevers on the laptop model ({size} px, decoder {width}, batch {batch}), vs float32 eager baseline"
     )
     bf16 = "avx512_bf16" in flags or "amx_bf16" in flags
-    variants = [("float32 eager (baseline)", False, contextlib.nullcontext)]
-    variants.append(("channels_last", True, contextlib.nullcontext))
+    # (name, channels_last, ModelConfig.precision, torch.compile)
+    variants = [("float32 eager (baseline)", False, "float32", False)]
+    variants.append(("channels_last", True, "float32", False))
     if bf16 or quick:  # quick: exercise the path wherever it runs
-        variants.append(("bfloat16 autocast", False, _bf16_autocast))
-        variants.append(("bfloat16 autocast + channels_last", True, _bf16_autocast))
+        variants.append(("precision bfloat16 (svrlens: hidden layers)", False, "bfloat16", False))
+        variants.append(("precision bfloat16 + channels_last", True, "bfloat16", False))
     else:
-        print("  bfloat16 autocast: not measured (no avx512_bf16 / amx_bf16 on this CPU)")
+        print("  bfloat16: not measured (no avx512_bf16 / amx_bf16 on this CPU)")
+    if quick:
+        print("  torch.compile: measured in the full mode only (its compilation takes minutes)")
+    else:
+        variants.append(("torch.compile (inductor), float32", False, "float32", True))
     base = None
-    for name, channels_last, precision in variants:
+    for name, channels_last, precision, compiled in variants:
         torch.manual_seed(0)
-        model = build_model(ModelConfig(decoder_width=width, grid_size=16))
+        model = build_model(ModelConfig(decoder_width=width, grid_size=16, precision=precision))
         images = torch.randn(batch, 3, size, size)
         if channels_last:
             model = model.to(memory_format=torch.channels_last)
             images = images.contiguous(memory_format=torch.channels_last)
-        rate = step_rate(model, images, torch.randn(batch, 256, 3), chamfer_distance, steps, precision)
+        start = time.perf_counter()
+        if compiled:
+            model = torch.compile(model)
+        rate = step_rate(model, images, torch.randn(batch, 256, 3), chamfer_distance, steps)
         base = base or rate
-        print(f"  {name:36s} {rate:8.1f} smp/s {rate / base:6.2f}x")
+        extra = f"   (compilation and warm-up {time.perf_counter() - start - steps * batch / rate:.0f} s)"
+        print(f"  {name:44s} {rate:8.1f} smp/s {rate / base:6.2f}x{extra if compiled else ''}")
 
 
 if __name__ == "__main__":

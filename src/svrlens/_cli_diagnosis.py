@@ -125,6 +125,29 @@ def _cmd_report(args) -> int:
     return 0
 
 
+def _cmd_compare(args) -> int:
+    from pathlib import Path
+
+    from svrlens.errors import InputError
+    from svrlens.experiments.compare import compare_results, format_comparison, load_results
+    from svrlens.io import write_json
+
+    labels = (args.labels or f"{args.first},{args.second}").split(",")
+    if len(labels) != 2 or not all(label.strip() for label in labels):
+        raise InputError(f"--labels: expected two names separated by a comma, found {args.labels!r}")
+    first, second = load_results(args.first), load_results(args.second)
+    comparison = compare_results(first, second)
+    print(format_comparison(comparison, (labels[0], labels[1])))
+    if args.json:
+        write_json(args.json, comparison | {"labels": labels})
+        print(f"wrote {args.json}")
+    if args.figure:
+        from svrlens.report.figures import comparison as comparison_figure
+
+        print(f"wrote {comparison_figure(first, second, (labels[0], labels[1]), Path(args.figure))}")
+    return 0
+
+
 def _add_evaluation_options(parser) -> None:
     """The options of an EvaluationConfig (svrlens.evaluation.config): diagnose, evaluate, calibrate."""
     from svrlens.evaluation import EvaluationConfig
@@ -214,6 +237,16 @@ def add_diagnosis_parsers(commands) -> None:
     report = commands.add_parser("report", help="rebuild report.html from a results directory")
     report.add_argument("out_dir", help="directory holding results.json (of reproduce or diagnose)")
     report.set_defaults(func=_cmd_report)
+
+    compare = commands.add_parser(
+        "compare", help="two sweeps' results side by side: tendencies and verdicts per seed, the checks"
+    )
+    compare.add_argument("first", help="a sweep's results.json or its directory (e.g. the laptop preset's)")
+    compare.add_argument("second", help="another sweep's results.json or its directory")
+    compare.add_argument("--labels", help="two names for them, comma-separated (default: the paths)")
+    compare.add_argument("--figure", help="also draw fig. 4 of both to this PNG (an SVG beside it)")
+    compare.add_argument("--json", help="also write the comparison to this JSON file")
+    compare.set_defaults(func=_cmd_compare)
 
     evaluate = commands.add_parser("evaluate", help="diagnose a svrlens training run (report.html included)")
     evaluate.add_argument("run", help="run directory of 'svrlens train'")

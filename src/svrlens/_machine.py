@@ -48,3 +48,9 @@ def cpu_flags() -> tuple[str, ...]:
     except OSError:
         pass
     return ()
+
+
+def native_bfloat16() -> bool:
+    """Whether this CPU has bfloat16 arithmetic (AVX512-BF16 or AMX); without it torch emulates
+    bfloat16 and autocast is slower than float32."""
+    return bool({"avx512_bf16", "amx_bf16"} & set(cpu_flags()))

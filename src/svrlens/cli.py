@@ -141,7 +141,7 @@ _TRAIN_OPTIONS = (
     "seed",
     "device",
 )
-_MODEL_OPTIONS = ("grid_size", "decoder_width", "decoder_blocks", "eval_grid_size")
+_MODEL_OPTIONS = ("grid_size", "decoder_width", "decoder_blocks", "eval_grid_size", "precision")
 
 
 def _train_config(args):

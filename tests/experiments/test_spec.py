@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -56,8 +57,6 @@ def test_run_key_is_content_addressed():
 
 
 def test_run_identity_covers_threads_device_version_data_and_training(monkeypatch):
-    from dataclasses import replace
-
     from svrlens.data import SynthConfig
     from svrlens.experiments import spec as spec_module
 
@@ -150,3 +149,24 @@ def test_spec_file_errors(tmp_path):
     (tmp_path / "list.json").write_text("[1, 2]")
     with pytest.raises(InputError, match="spec: expected an object"):
         load_spec(tmp_path / "list.json")
+
+
+def test_seeds_preset_is_three_seeds_of_a_rescaled_bfloat16_laptop_model():
+    seeds, laptop = preset_spec("seeds"), preset_spec("laptop")
+    runs = seeds.runs()
+    assert len(runs) == 42 and {r.train.seed for r in runs} == {0, 1, 2}
+    assert {(r.family, r.train.epochs) for r in runs} == {("1.1", 100), ("1.2", 200)}
+    model = laptop.runs()[0].train.model
+    assert all(r.train.model.precision == "bfloat16" for r in runs)
+    assert all(r.train.model == replace(model, precision="bfloat16") for r in runs)
+    assert seeds.bases == laptop.bases  # the same data: comparable set by set with the laptop preset
+
+
+def test_float32_runs_keep_their_keys_and_bfloat16_changes_them():
+    """``precision`` enters a run's identity only where it is not the float32 default, so runs
+    made before the option existed are still found finished."""
+    run = preset_spec("laptop").runs()[0]
+    assert "precision" not in run.to_dict()["train"]["model"]
+    bf16 = replace(run, train=replace(run.train, model=replace(run.train.model, precision="bfloat16")))
+    assert bf16.to_dict()["train"]["model"]["precision"] == "bfloat16" and bf16.key != run.key
+    assert run.train.to_dict()["model"]["precision"] == "float32"  # config.json still says it

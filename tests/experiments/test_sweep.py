@@ -237,3 +237,73 @@ def test_label_study_and_its_report(tmp_path):
     assert runs == ["labels-full", "labels-none"]
     html = build_report(tmp_path).read_text()
     assert "fig. 7" in html and "labels: full" in html and "labels: none" in html
+
+
+def test_the_sweeps_matrix_cache_gives_the_uncached_numbers(tmp_path):
+    """Diagnosis matrices of ≥ 1024 pairs are cached by content and shared between runs; the
+    entries equal the uncached ones exactly, and small matrices (the floors) are not cached."""
+    from svrlens.evaluation.references import default_chamfer
+    from svrlens.experiments.runs import shared_chamfer
+
+    rng = np.random.default_rng(0)
+    a, b = rng.random((40, 36, 3), np.float32), rng.random((30, 50, 3), np.float32)
+    shared, plain = shared_chamfer(tmp_path), default_chamfer()
+    for args in ((a, b), (a,)):
+        np.testing.assert_array_equal(shared(*args), plain(*args))
+    entries = sorted(p.name for p in (tmp_path / "cache" / "chamfer").iterdir())
+    assert len(entries) == 2 and sum(name.endswith("-sym") for name in entries) == 1
+    np.testing.assert_array_equal(shared(a[:10], b[:10]), plain(a[:10], b[:10]))  # 100 pairs
+    np.testing.assert_array_equal(shared(a, b), plain(a, b))  # read back
+    assert sorted(p.name for p in (tmp_path / "cache" / "chamfer").iterdir()) == entries
+    np.testing.assert_array_equal(shared(a + 1, b), plain(a + 1, b))  # other data, another entry
+    assert len(list((tmp_path / "cache" / "chamfer").iterdir())) == 3
+
+
+def test_two_runs_on_the_same_data_share_its_matrices(tmp_path, monkeypatch):
+    """The diagnosis centres on the data alone, so a second run's diagnosis on the same data
+    finds every matrix of data alone cached and adds only its predictions' three; its numbers
+    are those of an uncached diagnosis."""
+    from svrlens.data import SynthConfig, generate
+    from svrlens.evaluation import EvaluationConfig, diagnose
+    from svrlens.experiments import runs
+
+    monkeypatch.setattr(runs, "CACHED_PAIRS", 100)
+    data = generate(
+        SynthConfig(n_shapes=60, n_points=36, dense_points=64, image_size=32, seed=3), progress=False
+    )
+    train, test = data.subset("train"), data.subset("test")
+    config = EvaluationConfig(thresholds=(0.2,), n_bootstrap=50, null_references=3)
+    rng, counts = np.random.default_rng(1), []
+    for _ in range(2):
+        predictions = np.asarray(test.points) + rng.normal(0, 0.02, test.points.shape).astype(np.float32)
+        cached = diagnose(
+            train, test, predictions, config=config, chamfer_matrix=runs.shared_chamfer(tmp_path)
+        )
+        counts.append(len(list((tmp_path / "cache" / "chamfer").iterdir())))
+        plain = diagnose(train, test, predictions, config=config)
+        assert cached["statistic"] == plain["statistic"] and cached["model"] == plain["model"]
+    assert counts[1] - counts[0] == 3  # predictions × training, × test, and among themselves
+
+
+def test_runs_are_handed_out_seed_by_seed(tmp_path):
+    """A set's next seed comes after every set's previous seed (its data matrices are cached by
+    then); within a seed, the spec's order."""
+
+    class Handed(Exception):
+        pass
+
+    class Recording:
+        def run_settings(self):
+            return {"threads": 1, "device": "cpu"}
+
+        def describe(self):
+            return {"executor": "recording"}
+
+        def run(self, runs, out, *, progress):
+            self.order = [(r.name, r.train.seed) for r in runs]
+            raise Handed
+
+    executor = Recording()
+    with pytest.raises(Handed):
+        reproduce(tiny_spec(seeds=(2, 0)), tmp_path, executor=executor, progress=False)
+    assert executor.order == [("1.2.1", 2), ("1.2.7", 2), ("1.2.1", 0), ("1.2.7", 0)]

@@ -134,3 +134,41 @@ def test_model_forward_and_class_head():
         build_model(ModelConfig(grid_size=8, decoder_width=16)).classify(codewords)
     with pytest.raises(ValueError, match="grid_size: expected a value ≥ 2, found 1"):
         build_model(ModelConfig(grid_size=1))
+
+
+def test_bfloat16_precision_runs_hidden_layers_in_bfloat16_and_outputs_in_float32():
+    """The hidden convolutions see bfloat16 inputs, each fold's output layer float32 ones, and
+    the points are not on the bfloat16 grid (a bfloat16 output layer would quantise them to ~2⁻⁹
+    of their size, as large as the sampling floor)."""
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(grid_size=8, decoder_width=16, precision="bfloat16"))
+    seen = {}
+    hidden = model.decoder.fold1.blocks[0].net[2]
+    hooks = [
+        model.encoder.conv1.register_forward_hook(lambda m, i, o: seen.update(encoder=o.dtype)),
+        hidden.register_forward_hook(lambda m, i, o: seen.update(hidden=o.dtype)),
+        model.decoder.fold2.out[2].register_forward_pre_hook(lambda m, i: seen.update(head=i[0].dtype)),
+    ]
+    points, codewords = model(torch.randn(4, 3, 32, 32))
+    for hook in hooks:
+        hook.remove()
+    assert seen == {"encoder": torch.bfloat16, "hidden": torch.bfloat16, "head": torch.float32}
+    assert points.dtype == codewords.dtype == torch.float32
+    off_grid = (points != points.bfloat16().float()).float().mean()
+    assert off_grid > 0.9  # float32 points, not bfloat16 ones widened
+    points.sum().backward()  # and it trains: gradients reach the first layer
+    gradient = model.encoder.conv1.weight.grad
+    assert gradient is not None and torch.isfinite(gradient).all()
+
+
+def test_float32_precision_is_untouched_by_autocast_code():
+    """The float32 model computes exactly what the plain modules compute (its runs keep their
+    numbers and their keys)."""
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(grid_size=8, decoder_width=16)).eval()
+    images = torch.randn(3, 3, 32, 32)
+    points, codewords = model(images)
+    plain = model.decoder(model.encoder(images))
+    assert torch.equal(points, plain) and torch.equal(codewords, model.encoder(images))
+    with pytest.raises(ValueError, match="precision"):
+        ModelConfig(precision="float16")

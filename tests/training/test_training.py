@@ -379,3 +379,38 @@ def test_precise_batch_norm_makes_short_runs_validate_sensibly(set_1_2_7, tmp_pa
 def test_a_model_that_did_not_train_is_flagged(tiny_dataset, tmp_path):
     result = train(tiny_config(epochs=1, lr=1e-9), tiny_dataset, tmp_path / "run", progress=False)
     assert result.trained is False and result.scored_train_chamfer >= result.baseline_train_chamfer
+
+
+def test_bfloat16_training_and_its_warning_without_bfloat16_arithmetic(tiny_dataset, tmp_path, monkeypatch):
+    config = tiny_config(epochs=3, model=replace(tiny_config().model, precision="bfloat16"))
+    result = train(config, tiny_dataset, tmp_path / "bf16", progress=False)
+    log = read_log(tmp_path / "bf16")
+    assert log[1]["train_chamfer"] < log[0]["train_chamfer"] and np.isfinite(log[-1]["val_chamfer"])
+    with np.load(result.predictions, allow_pickle=False) as pred:
+        points = pred["points"]
+    assert points.dtype == np.float32
+    widened = torch.from_numpy(points).bfloat16().float().numpy()
+    assert (points != widened).mean() > 0.9  # float32 coordinates, not bfloat16 ones
+    monkeypatch.setattr(loop, "native_bfloat16", lambda: False)
+    with pytest.warns(UserWarning, match="emulated, slower than float32"):
+        train(replace(config, epochs=1), tiny_dataset, tmp_path / "emulated", progress=False)
+
+
+def test_a_run_saved_before_the_precision_option_resumes(tiny_dataset, tmp_path):
+    """Checkpoints and config.json written before ``ModelConfig.precision`` existed lack it; they
+    are read with its float32 default, so such a run resumes instead of being refused."""
+    from svrlens.training import save_checkpoint
+
+    run = tmp_path / "run"
+    train(tiny_config(epochs=1), tiny_dataset, run, progress=False)
+    state = load_checkpoint(run / "last.pt")
+    del state["config"]["model"]["precision"]
+    save_checkpoint(run / "last.pt", state)
+    stored = json.loads((run / "config.json").read_text())
+    del stored["model"]["precision"]
+    (run / "config.json").write_text(json.dumps(stored))
+    again = train(tiny_config(epochs=2), tiny_dataset, run, resume=True, progress=False)
+    assert again.resumed_at == 1 and [r["epoch"] for r in read_log(run)] == [0, 1]
+    with pytest.raises(InputError, match="precision: 'float32' → 'bfloat16'"):
+        bf16 = tiny_config(epochs=3, model=replace(tiny_config().model, precision="bfloat16"))
+        train(bf16, tiny_dataset, run, resume=True, progress=False)

@@ -15,6 +15,7 @@ from svrlens.data import Dataset
 from svrlens.geometry import chamfer_distance
 from svrlens.models import ModelConfig, build_model
 from svrlens.training import TrainConfig, loop
+from svrlens.training import trained as trained_module
 
 
 def _stem_variance(model) -> torch.Tensor:
@@ -84,12 +85,12 @@ def test_trained_check_scores_model_and_baseline_alike(monkeypatch, kind, traine
         outputs = _sphere_samples(radii[1::2], 256, rng, coupled=False)
     else:
         outputs = np.repeat(points[20:21], 20, axis=0)
-    monkeypatch.setattr(loop, "predict", lambda *a, **k: (outputs, np.zeros((20, 512), np.float32)))
+    monkeypatch.setattr(trained_module, "predict", lambda *a, **k: (outputs, np.zeros((20, 512), np.float32)))
     config = TrainConfig(model=ModelConfig(grid_size=16))
-    model_score, baseline = loop.trained_check(_Predictor(), val_set, train_set, config, "cpu")
+    model_score, baseline = trained_module.trained_check(_Predictor(), val_set, train_set, config, "cpu")
     assert (model_score < baseline) is trained
     if kind == "perfect":
         # what the flag used to compare: the perfect output against the coupled validation
         # clouds carries the sampling floor, the coupled baseline does not, and it lost
         unfair = chamfer_distance(torch.from_numpy(outputs), torch.from_numpy(val_set.points)).mean()
-        assert float(unfair) > loop.single_shape_baseline(train_set.points, val_set.points)
+        assert float(unfair) > trained_module.single_shape_baseline(train_set.points, val_set.points)

@@ -14,8 +14,10 @@ from svrlens.options import Bool, Float, Int, Seed, option, parse, validated
 # The diagnosis's revision: raised whenever the diagnosis code changes its numbers for the same
 # predictions, so that a sweep re-diagnoses its finished runs (training kept) instead of mixing
 # readings of two codes. 1: the copying test and memorisation on the predictions' own excesses;
-# 2: on the test truths the predictions land on (a network's sampling offset decided revision 1).
-DIAGNOSIS_REVISION = 2
+# 2: on the test truths the predictions land on (a network's sampling offset decided revision 1);
+# 3: the clouds are centred on the data alone, the predictions following (float32 last bits move;
+# a sweep's matrices of data alone become the same arrays in every run, and are computed once).
+DIAGNOSIS_REVISION = 3
 
 # F-score thresholds as fractions of each ground truth's bounding-box side. Tatarchenko et al.'s
 # "F@1%" assumes dense clouds (What3D: 10,000 points); at the 1024 points of a prediction the

@@ -273,7 +273,7 @@ def diagnose(
     predictions = _check_predictions(predictions, test_points, config.seed)
     chamfer_matrix = chamfer_matrix or default_chamfer(progress, _device())
     train_points, train_dense, test_points, test_dense, predictions = centre(
-        train.points, train.dense, test.points, test.dense, predictions
+        train.points, train.dense, test.points, test.dense, follow=(predictions,)
     )
     train_refs = make_references(train_points, train_dense, chamfer_matrix)
     test_refs = make_references(test_points, test_dense, chamfer_matrix)

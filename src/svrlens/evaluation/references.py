@@ -66,14 +66,20 @@ class References:
         return bool(np.isfinite(self.floors).all())
 
 
-def centre(*clouds: np.ndarray | None) -> tuple[np.ndarray | None, ...]:
-    """Translate every cloud set by one common offset (the mean of all their points, float64),
-    then narrow to float32. Chamfer distances are translation invariant, so nothing changes but
-    the float32 precision of clouds far from the origin. ``None`` entries pass through."""
+def centre(*clouds: np.ndarray | None, follow: tuple = ()) -> tuple[np.ndarray | None, ...]:
+    """Translate every cloud set by one common offset (the mean of the sets' mean points, float64),
+    then narrow to float32: ``clouds`` and then ``follow``, which are moved by the same offset but
+    do not set it. Chamfer distances are translation invariant, so nothing changes but the float32
+    precision of clouds far from the origin. ``None`` entries pass through.
+
+    The diagnosis centres on the data and lets the predictions follow: the data's centred clouds
+    are then the same arrays in every run on those data, and a sweep computes their matrices once
+    (:func:`svrlens.experiments.runs.shared_chamfer`)."""
     present = [np.asarray(c, np.float64) for c in clouds if c is not None]
     offset = np.mean([c.reshape(-1, 3).mean(0) for c in present], axis=0)
     return tuple(
-        None if c is None else (np.asarray(c, np.float64) - offset).astype(np.float32) for c in clouds
+        None if c is None else (np.asarray(c, np.float64) - offset).astype(np.float32)
+        for c in (*clouds, *follow)
     )
 
 

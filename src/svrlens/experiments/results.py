@@ -6,7 +6,7 @@ as the mean of per-seed bootstrap bounds; with one seed, that run's bootstrap in
 and the entry says which (``interval_kind``). A set's verdict is the seeds' common verdict, or
 "mixed" when they disagree. A run whose model did not train (on its own training split, its
 Chamfer not below the best single training shape's, both scored against the dense clouds:
-:func:`svrlens.training.loop.trained_check`) is flagged; no check counts it.
+:func:`svrlens.training.trained.trained_check`) is flagged; no check counts it.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from svrlens._machine import cpu_model
+from svrlens._machine import cpu_flags, cpu_model
 from svrlens.data import generate, load_dataset
 from svrlens.data.subsample import write_set
 from svrlens.errors import InputError
@@ -224,7 +224,9 @@ def _execute(run: RunSpec, out, *, progress: bool, chamfer_matrix) -> dict:
             "device": str(resolve_device(config.device)),
             "threads": numerics["torch_threads"],
             "numerics": numerics,
+            "precision": config.model.precision,
             "cpu": cpu_model(),
+            "cpu_flags": list(cpu_flags()),  # whether bfloat16 ran natively (avx512_bf16, amx_bf16)
         },
         # Coverage of the training set in morph space (fig. 3): weights of the base shapes.
         "train_morph": None if train_morph is None else train_morph.round(5).tolist(),

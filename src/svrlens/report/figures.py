@@ -219,3 +219,26 @@ def instruments(datasets: dict, out: Path) -> Path | None:
             if row == 0:
                 ax.set_title(title, fontsize=8)
     return save_figure(fig, out / "fig-instruments.png")
+
+
+def comparison(first: dict, second: dict, labels: tuple[str, str], out: Path) -> Path:
+    """Fig. 4 of two sweeps: output tendency against n per family, each seed a dot and the seeds'
+    mean a line, the first sweep in blue and the second in orange (``svrlens compare --figure``)."""
+    families = sorted((set(by_family(first["datasets"])) | set(by_family(second["datasets"]))) - {""})
+    fig, axes = subplots(1, max(1, len(families)), figsize=(5.2 * max(1, len(families)), 4), squeeze=False)
+    for ax, family in zip(axes[0], families):
+        for shift, (results, label, colour) in enumerate(
+            ((first, labels[0], "tab:blue"), (second, labels[1], "tab:orange"))
+        ):
+            entries = list(by_family(results["datasets"]).get(family, {}).items())
+            ns = [e["n"] for _, e in entries]
+            seeds = [e["output_tendency"].get("seeds") or [e["output_tendency"]["score"]] for _, e in entries]
+            for n, values in zip(ns, seeds):
+                ax.scatter([n + 0.08 * (2 * shift - 1)] * len(values), values, s=14, color=colour, alpha=0.6)
+            means = [e["output_tendency"]["score"] for _, e in entries]
+            count = len(seeds[0]) if seeds else 0
+            ax.plot(ns, means, color=colour, marker="o", label=f"{label} (mean of {count} seeds)")
+        ax.set(title=f"family {family}", xlabel="n (set)", ylabel="output tendency (mean silhouette)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    return save_figure(fig, out)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from svrlens._machine import native_bfloat16
 from svrlens.data import Dataset
 from svrlens.data.folder import open_dataset
 from svrlens.errors import InputError
@@ -29,6 +31,7 @@ from .checkpoint import BackgroundCheckpointer, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .predict import predict, save_predictions, to_input
 from .rundir import claim_run_dir, remove_run_files, resume_log
+from .trained import trained_check
 
 
 @dataclass
@@ -121,60 +124,6 @@ def recompute_batch_norm(model: ReconstructionNet, images: np.ndarray, config: T
     for layer, momentum in zip(layers, momenta):
         layer.momentum = momentum
     model.train(was_training)
-
-
-def single_shape_baseline(train_points, target_points, device=None) -> float:
-    """The mean Chamfer (eq. 2) on ``target_points`` (N, P, 3) of the best *single* training
-    cloud (M, P, 3) predicted for every sample: what a model that ignores its input can reach."""
-    from svrlens.geometry import pairwise_chamfer
-
-    train_points, target_points = (np.asarray(c, np.float32) for c in (train_points, target_points))
-    return float(pairwise_chamfer(train_points, target_points, device=device).mean(1).min())
-
-
-# Samples scored by the did-not-train check (seeded subset beyond it): its baseline is an
-# M × N matrix of clouds against dense clouds, hours at ShapeNet scale if it took them all.
-TRAINED_CHECK_SAMPLES = 512
-
-
-def trained_check(model, split: Dataset, train_set: Dataset, config: TrainConfig, device) -> tuple:
-    """(model, baseline): mean Chamfer (eq. 2) on ``split`` (the training split, for the "did
-    not train" flag) of the model and of the best single training cloud predicted for every
-    image, **scored the same way** — each output against the shape's dense cloud (its training
-    cloud where the dataset has none), both outputs at the same point count (the larger
-    subsampled). At most :data:`TRAINED_CHECK_SAMPLES` samples of ``split`` are scored and as
-    many training clouds are candidates (seeded subsets, seed ``config.seed``).
-
-    Why scored against dense clouds: the synthetic families draw every shape's cloud from the
-    same random numbers, so two training clouds of similar shapes share their sampling and a
-    baseline scored against training clouds carries no sampling floor, while a network's output
-    always does (~0.14 at 1024 points, FIELD.md). Measured on the laptop sweep's 1.2.n models:
-    scored that way (validation Chamfer against validation clouds, 0.21–0.23 for 1.2.1–1.2.5)
-    they read "did not train" against a coupled baseline of 0.197; scored alike on their
-    training splits they sit at 0.107–0.131 against a baseline of 0.195.
-
-    Why the training split: "did not train" means the optimisation failed — the model is no
-    better than a constant on the data it was fitted to. How it does on images it never saw is
-    what the diagnosis measures (a recogniser on 1.2.1 *should* fail on intermediate shapes);
-    flagging on validation would drop exactly those models from the paper's checks.
-    """
-    rng = np.random.default_rng(config.seed)
-
-    def some(n: int) -> np.ndarray:
-        keep = min(n, TRAINED_CHECK_SAMPLES)
-        return np.arange(n) if keep == n else np.sort(rng.choice(n, keep, replace=False))
-
-    scored, candidate = some(len(split)), some(len(train_set))
-    outputs, _ = predict(model, np.asarray(split.images)[scored], image_size=config.image_size, device=device)
-    candidates = np.asarray(train_set.points, np.float32)[candidate]
-    target = np.asarray(split.dense if split.dense is not None else split.points, np.float32)[scored]
-    count = min(outputs.shape[1], candidates.shape[1])
-    outputs, candidates = (
-        c if c.shape[1] == count else c[:, np.sort(rng.choice(c.shape[1], count, replace=False))]
-        for c in (outputs, candidates)
-    )
-    model_score = chamfer_distance(torch.from_numpy(np.ascontiguousarray(outputs)), torch.from_numpy(target))
-    return float(model_score.mean()), single_shape_baseline(candidates, target, device=device)
 
 
 @torch.no_grad()
@@ -323,6 +272,12 @@ def _train(
         "sha256": data.manifest.get("sha256"),
     }
 
+    if config.model.precision == "bfloat16" and device.type == "cpu" and not native_bfloat16():
+        warnings.warn(
+            "precision bfloat16 on a CPU without bfloat16 arithmetic (no avx512_bf16, amx_bf16): "
+            "emulated, slower than float32",
+            stacklevel=3,
+        )
     # Model, optimizer, and resume (an explicit request, checked against the run directory)
     model = build_model(replace(config.model, n_classes=n_classes)).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
