@@ -3,6 +3,7 @@ against the route before issue 13, measured in the same run.
 
     python benchmarks/bench_evaluation.py           # base #1: 700 train / 200 test
     python benchmarks/bench_evaluation.py --quick   # smoke mode (the test suite runs it)
+    python benchmarks/bench_evaluation.py --cache-only   # only a sweep's two diagnoses, 100 / 200
 
 svrlens: ``diagnose`` end to end (dense references and floors, every excess matrix, three
 tendencies with adaptive AP and the null-reference calls, baselines, paired comparisons,
@@ -52,6 +53,7 @@ def main():
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--cache-only", action="store_true", help="only the sweep-cache measurement")
     args = parser.parse_args()
     n_shapes, points, dense, size = (100, 256, 1024, 32) if args.quick else (1000, 1024, 4096, 64)
     config = SynthConfig(n_shapes=n_shapes, n_points=points, dense_points=dense, image_size=size)
@@ -63,22 +65,25 @@ def main():
     pairwise_chamfer(np.asarray(train.points[:3]))  # compile the kernels outside the timing
     clustering_tendency(pairwise_chamfer(np.asarray(train.points[:10])))
 
-    before = route_before(train, test, predictions)
-    start = time.perf_counter()
-    result = diagnose(train, test, predictions, config=EvaluationConfig())
-    ours = time.perf_counter() - start
     print(f"CPU: {cpu_model()}")
     print(
         f"data: {len(train)} train / {len(test)} test clouds of {points} points, dense {dense}, "
         f"{size} px images"
     )
+    few = dataclasses.replace(train, splits={"few": np.arange(min(100, len(train)))}).subset("few")
+    if args.cache_only:
+        sweep_cache(few, test, predictions, rng)
+        return
+    before = route_before(train, test, predictions)
+    start = time.perf_counter()
+    result = diagnose(train, test, predictions, config=EvaluationConfig())
+    ours = time.perf_counter() - start
     print(
         f"svrlens diagnose (valid instrument, everything): {ours:8.1f} s   verdict {result['verdict']}, "
         f"gain {result['statistic']['value']:.2f}, sampling floor {result['sampling_floor']:.3f}"
     )
     print(f"baseline: the route before issue 13 (1024 vs 1024 matrices + tendencies): {before:8.1f} s")
     print(f"ratio (diagnose / baseline): {ours / before:.1f}x")
-    few = dataclasses.replace(train, splits={"few": np.arange(min(100, len(train)))}).subset("few")
     sweep_cache(few, test, predictions, rng)
 
 
@@ -86,10 +91,10 @@ def sweep_cache(train, test, predictions, rng) -> None:
     """Two runs' diagnoses on the same data: an empty matrix cache, then the one it filled."""
     times = []
     with tempfile.TemporaryDirectory() as out:
-        for run in ("first run (empty cache)", "second run (data matrices cached)"):
+        for run in ("first run (empty cache): the baseline", "second run (data matrices cached)"):
             outputs = predictions + rng.normal(0, 0.005, predictions.shape).astype(np.float32)
             start = time.perf_counter()
-            diagnose(train, test, outputs, config=EvaluationConfig(), chamfer_matrix=shared_chamfer(out))
+            diagnose(train, test, outputs, config=EvaluationConfig(), data_chamfer_matrix=shared_chamfer(out))
             times.append(time.perf_counter() - start)
             print(f"sweep, {len(train)} train / {len(test)} test, {run}: {times[-1]:8.1f} s")
     print(f"ratio (second / first): {times[1] / times[0]:.2f}x")

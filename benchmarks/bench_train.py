@@ -2,6 +2,7 @@
 
     python benchmarks/bench_train.py           # 64, 128, 224 px; the paper's model (decoder width 512)
     python benchmarks/bench_train.py --quick   # smoke mode (the test suite runs it)
+    python benchmarks/bench_train.py --levers --threads 1   # the levers, as one run of a sweep
 
 Both steps run the same float32 model in eager mode; the baseline computes the Chamfer loss the
 plain way (a dense ``torch.cdist`` and two mins), svrlens with ``chamfer_distance`` (fused
@@ -85,10 +86,22 @@ def main():
     parser.add_argument(
         "--threads", type=int, default=None, help="torch threads (default: torch's; sweeps use 1 per run)"
     )
+    parser.add_argument("--levers", action="store_true", help="only the third table (the speed levers)")
     args = parser.parse_args()
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    steps = 1 if args.quick else args.steps
+    flags = cpu_flags()
+    print(f"CPU: {cpu_model()}; flags: {' '.join(flags) or 'none of ' + ', '.join(RELEVANT_FLAGS)}")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, ISA {_capability()}, float32 eager")
+    if not args.levers:
+        step_and_decoder_tables(args, steps)
+    levers(args.quick, args.batch_size, steps, flags)
+
+
+def step_and_decoder_tables(args, steps: int) -> None:
+    """The first two tables: whole training steps and the decoder alone, against plain forms."""
     settings = (
         [(32, 32, 4)]
         if args.quick
@@ -99,10 +112,6 @@ def main():
             (64, 128, args.batch_size),
         ]
     )
-    steps = 1 if args.quick else args.steps
-    flags = cpu_flags()
-    print(f"CPU: {cpu_model()}; flags: {' '.join(flags) or 'none of ' + ', '.join(RELEVANT_FLAGS)}")
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, ISA {_capability()}, float32 eager")
     print(
         f"{'image':>6s} {'decoder':>8s} {'batch':>6s} "
         f"{'plain baseline':>15s} {'svrlens':>12s} {'speed-up':>9s}"
@@ -128,7 +137,6 @@ def main():
             f"{width:8d} {grid * grid:7d} {codewords.shape[0]:6d} "
             f"{base:11.1f} smp/s {ours:11.1f} smp/s {ours / base:8.2f}x"
         )
-    levers(args.quick, args.batch_size, steps, flags)
 
 
 def _capability() -> str:

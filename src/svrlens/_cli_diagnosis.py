@@ -132,8 +132,8 @@ def _cmd_compare(args) -> int:
     from svrlens.experiments.compare import compare_results, format_comparison, load_results
     from svrlens.io import write_json
 
-    labels = (args.labels or f"{args.first},{args.second}").split(",")
-    if len(labels) != 2 or not all(label.strip() for label in labels):
+    labels = [args.first, args.second] if args.labels is None else [x.strip() for x in args.labels.split(",")]
+    if len(labels) != 2 or not all(labels):
         raise InputError(f"--labels: expected two names separated by a comma, found {args.labels!r}")
     first, second = load_results(args.first), load_results(args.second)
     comparison = compare_results(first, second)

@@ -83,3 +83,22 @@ def test_compare_cli_writes_json_and_figure_and_refuses_bad_input(tmp_path, caps
         error = capsys.readouterr().err
         assert message in error and len(error.strip().splitlines()) == 1
     assert load_results(tmp_path / "a")["checks"]["passed"] is True
+
+
+def test_verdicts_are_paired_by_seed_value_and_incomplete_files_are_refused(tmp_path, capsys):
+    one_seed = _results()
+    for entry in one_seed["datasets"].values():
+        for key in ("seeds", "verdicts"):
+            entry[key] = entry[key][1:]  # seed 1 only
+        entry["output_tendency"]["seeds"] = entry["output_tendency"]["seeds"][1:]
+    comparison = compare_results(one_seed, _results(flip=True))
+    assert comparison["verdict_agreement"] == {"same": 1, "pairs": 2}  # seed 1 of each set
+    broken = _results()
+    del broken["datasets"]["1.2.7"]["n"]
+    (tmp_path / "broken.json").write_text(json.dumps(broken))
+    (tmp_path / "fine.json").write_text(json.dumps(_results()))
+    assert main(["compare", str(tmp_path / "fine.json"), str(tmp_path / "broken.json")]) == 2
+    assert "set '1.2.7': expected" in capsys.readouterr().err
+    fine = str(tmp_path / "fine.json")
+    assert main(["compare", fine, fine, "--labels", "a, b"]) == 0
+    assert "output tendency per seed: a | b |" in capsys.readouterr().out

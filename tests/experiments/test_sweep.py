@@ -250,39 +250,37 @@ def test_the_sweeps_matrix_cache_gives_the_uncached_numbers(tmp_path):
     shared, plain = shared_chamfer(tmp_path), default_chamfer()
     for args in ((a, b), (a,)):
         np.testing.assert_array_equal(shared(*args), plain(*args))
-    entries = sorted(p.name for p in (tmp_path / "cache" / "chamfer").iterdir())
+    entries = sorted(p.name for p in (tmp_path / "cache" / "chamfer" / "cpu").iterdir())
     assert len(entries) == 2 and sum(name.endswith("-sym") for name in entries) == 1
     np.testing.assert_array_equal(shared(a[:10], b[:10]), plain(a[:10], b[:10]))  # 100 pairs
     np.testing.assert_array_equal(shared(a, b), plain(a, b))  # read back
-    assert sorted(p.name for p in (tmp_path / "cache" / "chamfer").iterdir()) == entries
+    assert sorted(p.name for p in (tmp_path / "cache" / "chamfer" / "cpu").iterdir()) == entries
     np.testing.assert_array_equal(shared(a + 1, b), plain(a + 1, b))  # other data, another entry
-    assert len(list((tmp_path / "cache" / "chamfer").iterdir())) == 3
+    assert len(list((tmp_path / "cache" / "chamfer" / "cpu").iterdir())) == 3
 
 
 def test_two_runs_on_the_same_data_share_its_matrices(tmp_path, monkeypatch):
-    """The diagnosis centres on the data alone, so a second run's diagnosis on the same data
-    finds every matrix of data alone cached and adds only its predictions' three; its numbers
-    are those of an uncached diagnosis."""
+    """A sweep's diagnoses cache the matrices of data alone (the clouds are centred on the data,
+    so they are the same arrays in every run on those data) and never the predictions': a second
+    run on the same data adds no entry, and both give the numbers of an uncached diagnosis."""
     from svrlens.data import SynthConfig, generate
     from svrlens.evaluation import EvaluationConfig, diagnose
     from svrlens.experiments import runs
 
     monkeypatch.setattr(runs, "CACHED_PAIRS", 100)
-    data = generate(
-        SynthConfig(n_shapes=60, n_points=36, dense_points=64, image_size=32, seed=3), progress=False
-    )
+    synth = SynthConfig(n_shapes=60, n_points=36, dense_points=64, image_size=32, seed=3)
+    data = generate(synth, progress=False)
     train, test = data.subset("train"), data.subset("test")
     config = EvaluationConfig(thresholds=(0.2,), n_bootstrap=50, null_references=3)
     rng, counts = np.random.default_rng(1), []
     for _ in range(2):
         predictions = np.asarray(test.points) + rng.normal(0, 0.02, test.points.shape).astype(np.float32)
-        cached = diagnose(
-            train, test, predictions, config=config, chamfer_matrix=runs.shared_chamfer(tmp_path)
-        )
-        counts.append(len(list((tmp_path / "cache" / "chamfer").iterdir())))
+        shared = runs.shared_chamfer(tmp_path)
+        cached = diagnose(train, test, predictions, config=config, data_chamfer_matrix=shared)
+        counts.append(len(list((tmp_path / "cache" / "chamfer" / "cpu").iterdir())))
         plain = diagnose(train, test, predictions, config=config)
         assert cached["statistic"] == plain["statistic"] and cached["model"] == plain["model"]
-    assert counts[1] - counts[0] == 3  # predictions × training, × test, and among themselves
+    assert counts == [4, 4]  # training shapes, truths × test, training × test, truths × training
 
 
 def test_runs_are_handed_out_seed_by_seed(tmp_path):

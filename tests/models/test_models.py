@@ -161,14 +161,22 @@ def test_bfloat16_precision_runs_hidden_layers_in_bfloat16_and_outputs_in_float3
     assert gradient is not None and torch.isfinite(gradient).all()
 
 
-def test_float32_precision_is_untouched_by_autocast_code():
-    """The float32 model computes exactly what the plain modules compute (its runs keep their
-    numbers and their keys)."""
-    torch.manual_seed(0)
-    model = build_model(ModelConfig(grid_size=8, decoder_width=16)).eval()
-    images = torch.randn(3, 3, 32, 32)
-    points, codewords = model(images)
-    plain = model.decoder(model.encoder(images))
-    assert torch.equal(points, plain) and torch.equal(codewords, model.encoder(images))
+def test_float32_precision_is_untouched_by_autocast_code(monkeypatch):
+    """In float32 the autocast contexts change nothing: the same model with ``torch.autocast``
+    replaced by a context that does nothing gives the same bits, forward and backward (float32
+    runs keep their numbers and their keys)."""
+    import contextlib
+
+    def run():
+        torch.manual_seed(0)
+        model = build_model(ModelConfig(grid_size=8, decoder_width=16))
+        points, codewords = model(torch.randn(3, 3, 32, 32))
+        (points.square().sum() + codewords.sum()).backward()
+        return points, codewords, model.encoder.conv1.weight.grad
+
+    with_autocast = run()
+    monkeypatch.setattr(torch, "autocast", lambda *args, **kwargs: contextlib.nullcontext())
+    without = run()
+    assert all(torch.equal(a, b) for a, b in zip(with_autocast, without))
     with pytest.raises(ValueError, match="precision"):
         ModelConfig(precision="float16")

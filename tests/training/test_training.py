@@ -402,7 +402,7 @@ def test_a_run_saved_before_the_precision_option_resumes(tiny_dataset, tmp_path)
     from svrlens.training import save_checkpoint
 
     run = tmp_path / "run"
-    train(tiny_config(epochs=1), tiny_dataset, run, progress=False)
+    train(tiny_config(epochs=2), tiny_dataset, run, progress=False)
     state = load_checkpoint(run / "last.pt")
     del state["config"]["model"]["precision"]
     save_checkpoint(run / "last.pt", state)
@@ -410,7 +410,19 @@ def test_a_run_saved_before_the_precision_option_resumes(tiny_dataset, tmp_path)
     del stored["model"]["precision"]
     (run / "config.json").write_text(json.dumps(stored))
     again = train(tiny_config(epochs=2), tiny_dataset, run, resume=True, progress=False)
-    assert again.resumed_at == 1 and [r["epoch"] for r in read_log(run)] == [0, 1]
-    with pytest.raises(InputError, match="precision: 'float32' → 'bfloat16'"):
-        bf16 = tiny_config(epochs=3, model=replace(tiny_config().model, precision="bfloat16"))
+    assert again.resumed_at == 2 and [r["epoch"] for r in read_log(run)] == [0, 1]
+    bf16 = tiny_config(epochs=2, model=replace(tiny_config().model, precision="bfloat16"))
+    with pytest.raises(InputError, match=r"configuration \(model.precision: 'float32' → 'bfloat16'\)"):
         train(bf16, tiny_dataset, run, resume=True, progress=False)
+
+
+def test_train_cli_precision_option(tiny_dataset, tmp_path):
+    from svrlens.cli import main
+
+    args = ["train", str(tiny_dataset), "--out", str(tmp_path / "run"), "--epochs", "1", "--image-size", "32",
+            "--grid-size", "4", "--decoder-width", "8", "--quiet"]  # fmt: skip
+    assert main([*args, "--precision", "bfloat16"]) == 0
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["model"]["precision"] == "bfloat16"
+    with pytest.raises(SystemExit) as refused:
+        main([*args, "--precision", "float16"])
+    assert refused.value.code == 2

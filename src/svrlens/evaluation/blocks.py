@@ -94,7 +94,7 @@ def blocked_chamfer(
             # A damaged record cannot vouch for the blocks beside it: recompute them all.
             warnings.warn(f"{record}: unreadable cache record; its blocks are recomputed", stacklevel=2)
             for block in cache.glob("block_*.npy"):
-                block.unlink()
+                block.unlink(missing_ok=True)  # another process may be clearing it too
             previous = None
         if previous is not None and previous != stamp:
             raise InputError(
@@ -123,7 +123,7 @@ def cached_chamfer_matrix(cache_dir, *, block_rows: int = 256, device=None, prog
     root = Path(cache_dir)
 
     def chamfer_matrix(a, b=None):
-        key = fingerprint(a, a if b is None else b)[:16] + ("-sym" if b is None else "")
+        key = fingerprint(a, a if b is None else b) + ("-sym" if b is None else "")  # all 64 digits
         return blocked_chamfer(
             a, b, cache_dir=root / key, block_rows=block_rows, device=device, progress=progress
         )

@@ -178,15 +178,18 @@ def _summary(m: dict, config: EvaluationConfig) -> dict:
     }
 
 
-def _matrices(train_refs, test_refs, train_points, test_points, predictions, chamfer_matrix) -> dict:
-    """Every shape matrix of a diagnosis (the expensive part: O(N·M·P·D))."""
-    truth_to_test = excess_matrix(test_points, test_refs, chamfer_matrix)
+def _matrices(
+    train_refs, test_refs, train_points, test_points, predictions, chamfer_matrix, data_matrix
+) -> dict:
+    """Every shape matrix of a diagnosis (the expensive part: O(N·M·P·D)); those of data alone
+    through ``data_matrix``."""
+    truth_to_test = excess_matrix(test_points, test_refs, data_matrix)
     return {
-        "train_shapes": shape_distances(train_refs, chamfer_matrix),
+        "train_shapes": shape_distances(train_refs, data_matrix),
         "test_shapes": symmetrise(truth_to_test),
         "truth_to_test": truth_to_test,
-        "train_to_test": score_matrix(train_points, test_refs, chamfer_matrix),
-        "truth_to_train": excess_matrix(test_points, train_refs, chamfer_matrix),
+        "train_to_test": score_matrix(train_points, test_refs, data_matrix),
+        "truth_to_train": excess_matrix(test_points, train_refs, data_matrix),
         "pred_to_train": excess_matrix(predictions, train_refs, chamfer_matrix),
         "pred_to_test": excess_matrix(predictions, test_refs, chamfer_matrix),
         "predictions": np.asarray(chamfer_matrix(predictions)),
@@ -222,6 +225,7 @@ def diagnose(
     codewords=None,
     figures_dir=None,
     chamfer_matrix=None,
+    data_chamfer_matrix=None,
     save_matrices: bool = False,
     image_features=None,
     progress: bool = False,
@@ -243,6 +247,10 @@ def diagnose(
     chamfer_matrix : callable ``(a, b=None) -> ndarray``, optional
         Computes eq.-2 matrices (default: :func:`svrlens.geometry.pairwise_chamfer`, on the GPU
         when there is one); the Ray executor passes one that splits large matrices into tasks.
+    data_chamfer_matrix : callable, optional
+        The same, for the matrices of data alone (training shapes, test truths against test and
+        training references, training clouds against test references); default ``chamfer_matrix``.
+        A sweep passes one that caches them for its other runs on the same data.
     save_matrices : bool, default=False
         With ``figures_dir``, write ``matrices.npz`` beside it (images, shapes, predictions).
     image_features : torch module or callable, optional
@@ -277,7 +285,10 @@ def diagnose(
     )
     train_refs = make_references(train_points, train_dense, chamfer_matrix)
     test_refs = make_references(test_points, test_dense, chamfer_matrix)
-    matrices = _matrices(train_refs, test_refs, train_points, test_points, predictions, chamfer_matrix)
+    matrices = _matrices(
+        train_refs, test_refs, train_points, test_points, predictions, chamfer_matrix,
+        data_chamfer_matrix or chamfer_matrix,
+    )  # fmt: skip
     image_distances, image_kind = images_distances(np.asarray(train.images), image_features)
     tendencies = {
         "image_tendency": _tendency(image_distances, config),

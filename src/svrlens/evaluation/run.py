@@ -137,6 +137,7 @@ def run_diagnosis(
     config: EvaluationConfig | None = None,
     cache_dir=None,
     chamfer_matrix=None,
+    data_chamfer_matrix=None,
     save_matrices: bool = False,
     image_features=None,
     progress: bool = False,
@@ -154,7 +155,7 @@ def run_diagnosis(
     config : EvaluationConfig, optional
     cache_dir : path, optional
         Compute every Chamfer matrix in resumable blocks there (large data; a killed run resumes).
-    chamfer_matrix : callable, optional
+    chamfer_matrix, data_chamfer_matrix : callable, optional
         As in :func:`svrlens.evaluation.diagnose` (not with ``cache_dir``).
     image_features : torch module or callable, optional
         As in :func:`svrlens.evaluation.diagnose`: feature ℓ1 between training images.
@@ -183,6 +184,7 @@ def run_diagnosis(
         codewords=codewords,
         figures_dir=None if out_dir is None else Path(out_dir) / "figures",
         chamfer_matrix=chamfer_matrix,
+        data_chamfer_matrix=data_chamfer_matrix,
         save_matrices=save_matrices,
         image_features=image_features,
         progress=progress,

@@ -34,12 +34,21 @@ def load_results(path) -> dict:
     datasets = results.get("datasets") if isinstance(results, dict) else None
     if not isinstance(datasets, dict) or not all(isinstance(e, dict) for e in datasets.values()):
         raise InputError('not a sweep\'s results.json (expected an object with "datasets")', path)
+    for name, entry in datasets.items():
+        tendency = entry.get("output_tendency")
+        if not (
+            isinstance(entry.get("n"), int)
+            and isinstance(entry.get("seeds"), list)
+            and isinstance(tendency, dict)
+            and isinstance(tendency.get("score"), (int, float))
+        ):
+            raise InputError(f'set {name!r}: expected "n", "seeds" and "output_tendency" of a sweep', path)
     return results
 
 
 def welch_interval(a, b, confidence: float = 0.95) -> list[float] | None:
     """Interval of mean(b) − mean(a) (Welch's t, unequal variances); None with < 2 values in a
-    side or no spread in either (the interval is not defined)."""
+    side or no spread in both (the interval is not defined)."""
     from scipy import stats  # imported here: ~0.8 s of every command's start otherwise
 
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
@@ -54,13 +63,14 @@ def welch_interval(a, b, confidence: float = 0.95) -> list[float] | None:
     return [float(delta - half), float(delta + half)]
 
 
-def _seed_values(entry: dict, key: str) -> list[float | None]:
+def seed_values(entry: dict, key: str) -> list[float | None]:
+    """Per-seed values of a set's statistic (None where a seed's is undefined)."""
     statistic = entry.get(key) or {}
     return list(statistic.get("seeds") or [statistic.get("score")])
 
 
 def _statistic_row(first: dict, second: dict, key: str) -> dict:
-    a, b = _seed_values(first, key), _seed_values(second, key)
+    a, b = seed_values(first, key), seed_values(second, key)
     decided_a, decided_b = [v for v in a if v is not None], [v for v in b if v is not None]
     row = {"first": a, "second": b, "difference": None, "interval": None}
     if decided_a and decided_b:
@@ -80,10 +90,11 @@ def compare_results(first: dict, second: dict) -> dict:
         a, b = first["datasets"][name], second["datasets"][name]
         verdicts_a = a.get("verdicts") or [a.get("verdict")]
         verdicts_b = b.get("verdicts") or [b.get("verdict")]
-        same_seeds = a.get("seeds") == b.get("seeds")
-        if same_seeds:
-            pairs += len(verdicts_a)
-            agree += sum(x == y for x, y in zip(verdicts_a, verdicts_b))
+        by_seed_b = dict(zip(b["seeds"], verdicts_b))
+        for seed, verdict in zip(a["seeds"], verdicts_a):  # paired by seed value
+            if verdict is not None and by_seed_b.get(seed) is not None:
+                pairs += 1
+                agree += verdict == by_seed_b[seed]
         sets[name] = {
             "verdicts": [verdicts_a, verdicts_b],
             "cases": [a.get("cases") or [a.get("case")], b.get("cases") or [b.get("case")]],

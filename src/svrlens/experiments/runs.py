@@ -4,8 +4,8 @@ Layout under a sweep's output directory::
 
     data/<base family>-<hash>/base/          the base dataset (content-addressed by its SynthConfig)
     data/<base family>-<hash>/<family>.<n>/  a subsampled set, written on first use
-    cache/chamfer/<fingerprint>/             every diagnosis Chamfer matrix of ≥ 1024 pairs, named
-                                             by its inputs' contents (shared between runs)
+    cache/chamfer/<cpu|cuda>/<fingerprint>/  the diagnoses' matrices of data alone (≥ 1024 pairs),
+                                             named by their inputs' contents (a set's seeds share them)
     runs/<set>-s<seed>-<hash>/spec.json      what the run is (RunSpec.to_dict: its identity)
                              train/          the training run (config.json, log.jsonl, last.pt, best.pt,
                                              predictions/)
@@ -44,25 +44,37 @@ RESULT = "result.json"
 CACHED_PAIRS = 1024
 
 
-def shared_chamfer(out):
-    """``chamfer_matrix(a, b=None)`` for the diagnoses of a sweep under ``out``: matrices of ≥
-    :data:`CACHED_PAIRS` pairs are kept under ``out/cache/chamfer/``, named by a SHA-256 of their
-    inputs (:func:`svrlens.evaluation.blocks.cached_chamfer_matrix`), so a matrix of data alone is
-    computed once per sweep instead of once per run: the test truths against the dense test
-    clouds are the same for every set and seed of a family, a set's training shapes the same for
-    its seeds (measured on the laptop preset: 60 % of a 1.1.n diagnosis's Chamfer pairs, 52 % of a
-    1.2.n one's). Entries are the same numbers as uncached ones (each pair is computed alone);
-    two workers that meet the same matrix both compute it and write the same blocks atomically."""
+def shared_chamfer(out, device=None):
+    """``chamfer_matrix(a, b=None)`` for the matrices of data alone in a sweep's diagnoses
+    (``data_chamfer_matrix`` of :func:`svrlens.evaluation.diagnose`): those of ≥
+    :data:`CACHED_PAIRS` pairs are kept under ``out/cache/chamfer/<cpu|cuda>/``, named by a SHA-256
+    of their inputs (:func:`svrlens.evaluation.blocks.cached_chamfer_matrix`), so a set's later
+    seeds read them instead of computing them: its training shapes, its test truths against the
+    test and training references, its training clouds against the test references (the clouds
+    are centred on the set's training and test data, so the arrays, and the names, are the same
+    for every seed of a set and differ between sets). Measured on the laptop preset: 60 % of a
+    1.1.n diagnosis's Chamfer pairs, 52 % of a 1.2.n one's. Entries are the same numbers as
+    uncached ones (each pair is computed alone); two workers that meet the same matrix both
+    compute it and write the same blocks atomically. ``device``: as
+    :func:`svrlens.geometry.pairwise_chamfer`'s (None: numba on the CPU); each backend has its
+    own directory, since their last bits differ."""
     from svrlens.evaluation.blocks import cached_chamfer_matrix
     from svrlens.evaluation.references import default_chamfer
 
-    cached, plain = cached_chamfer_matrix(Path(out) / "cache" / "chamfer"), default_chamfer()
+    root = Path(out) / "cache" / "chamfer" / ("cpu" if device is None else str(device).split(":")[0])
+    cached, plain = cached_chamfer_matrix(root, device=device), default_chamfer(device=device)
 
     def chamfer_matrix(a, b=None):
         pairs = len(a) * len(a if b is None else b)
         return cached(a, b) if pairs >= CACHED_PAIRS else plain(a, b)
 
     return chamfer_matrix
+
+
+def _chamfer_device():
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else None
 
 
 def data_root(out, run: RunSpec) -> Path:
@@ -193,7 +205,9 @@ def _execute(run: RunSpec, out, *, progress: bool, chamfer_matrix) -> dict:
         out_dir=run_dir / "diagnosis",
         config=replace(run.evaluation, seed=run.train.seed),  # each seed its own bootstrap
         progress=False,
-        chamfer_matrix=chamfer_matrix or shared_chamfer(out),
+        chamfer_matrix=chamfer_matrix,
+        # a cache of local matrices; Ray's chamfer_matrix sends large ones to the cluster instead
+        data_chamfer_matrix=None if chamfer_matrix is not None else shared_chamfer(out, _chamfer_device()),
         save_matrices=True,
     )
     data = load_dataset(dataset_path, verify=False)

@@ -62,9 +62,10 @@ def reproduce(spec: ExperimentSpec, out, *, executor=None, progress: bool = True
             prepared[identity] = prepare_data(out, run, progress=False)
 
     records = {run.key: finished(out, run) for run in runs}
-    # Seed by seed: a set's next seed starts after its previous one finished, so the matrices of
-    # its data alone are in the shared cache by then (runs.shared_chamfer), and the last runs are
-    # the short 1.2.n ones. The order changes no number; results keep the spec's order.
+    # Seed by seed: a set's next seed is handed out after every set's previous seed, so with fewer
+    # workers than sets the matrices of its data alone are in the shared cache by then
+    # (runs.shared_chamfer), and the last runs are the short 1.2.n ones. The order changes no
+    # number; results keep the spec's order.
     todo = sorted(
         (run for run in runs if records[run.key] is None), key=lambda run: spec.seeds.index(run.train.seed)
     )

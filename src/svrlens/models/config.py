@@ -22,11 +22,14 @@ class ModelConfig:
     eval_grid_size : grid folded when predicting (validation, test); None: ``grid_size``.
         A model trained on a coarse grid (cheaper: the decoder's cost is linear in points) is
         then still compared with 1024-point ground truth at 1024 points.
-    precision : ``"float32"`` (default) or ``"bfloat16"``: the encoder and the folds' hidden
-        layers run under bfloat16 autocast (training, validation and prediction alike), while
-        each fold's output layer, the points, the codewords and the loss stay float32 (a
-        bfloat16 coordinate would be quantised to ~2⁻⁹ of its size, as large as the sampling
-        floor). Fast where the CPU has bfloat16 arithmetic (AVX512-BF16, AMX) or on a GPU.
+    precision : ``"float32"`` (default) or ``"bfloat16"``: the encoder and the folds' input
+        projections and residual blocks run under bfloat16 autocast (training, validation and
+        prediction alike; fold 2 so reads fold 1's points rounded to bfloat16), while each
+        fold's output layer runs in float32 on its widened features: the points are float32
+        values (a bfloat16 coordinate would be quantised to ~2⁻⁹ of its size, as coarse as the
+        sampling floor). The codewords are the encoder's bfloat16 output widened to float32; the
+        loss is float32. Fast where the CPU has bfloat16 arithmetic (AVX512-BF16, AMX) or on a
+        GPU that supports bfloat16.
     """
 
     grid_size: Annotated[Int, option("side of the folding grid (points = side²)", ge=2, le=256)] = 32

@@ -26,8 +26,9 @@ class ReconstructionNet(nn.Module):
 
     def forward(self, images: torch.Tensor, grid_size: int | None = None):
         """images (B, 3, H, W) → points (B, grid_size², 3) (default: the training grid),
-        codewords (B, 512), both float32 (under ``config.precision = "bfloat16"`` the hidden
-        layers run in bfloat16 autocast; the folds' output layers do not)."""
+        codewords (B, 512), both float32 (under ``config.precision = "bfloat16"`` the encoder and
+        the folds' hidden layers run in bfloat16 autocast, the folds' output layers in float32:
+        the codewords are bfloat16 values widened, the points float32 values)."""
         with torch.autocast(images.device.type, torch.bfloat16, enabled=self.config.precision == "bfloat16"):
             codewords = self.encoder(images)
             points = self.decoder(codewords, grid_size)

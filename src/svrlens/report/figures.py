@@ -223,7 +223,10 @@ def instruments(datasets: dict, out: Path) -> Path | None:
 
 def comparison(first: dict, second: dict, labels: tuple[str, str], out: Path) -> Path:
     """Fig. 4 of two sweeps: output tendency against n per family, each seed a dot and the seeds'
-    mean a line, the first sweep in blue and the second in orange (``svrlens compare --figure``)."""
+    mean a line, the first sweep in blue and the second in orange (``svrlens compare --figure``;
+    results as :func:`svrlens.experiments.compare.load_results` returns them)."""
+    from svrlens.experiments.compare import seed_values
+
     families = sorted((set(by_family(first["datasets"])) | set(by_family(second["datasets"]))) - {""})
     fig, axes = subplots(1, max(1, len(families)), figsize=(5.2 * max(1, len(families)), 4), squeeze=False)
     for ax, family in zip(axes[0], families):
@@ -232,7 +235,7 @@ def comparison(first: dict, second: dict, labels: tuple[str, str], out: Path) ->
         ):
             entries = list(by_family(results["datasets"]).get(family, {}).items())
             ns = [e["n"] for _, e in entries]
-            seeds = [e["output_tendency"].get("seeds") or [e["output_tendency"]["score"]] for _, e in entries]
+            seeds = [[v for v in seed_values(e, "output_tendency") if v is not None] for _, e in entries]
             for n, values in zip(ns, seeds):
                 ax.scatter([n + 0.08 * (2 * shift - 1)] * len(values), values, s=14, color=colour, alpha=0.6)
             means = [e["output_tendency"]["score"] for _, e in entries]

@@ -272,6 +272,8 @@ def _train(
         "sha256": data.manifest.get("sha256"),
     }
 
+    if config.model.precision == "bfloat16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise InputError(f"precision bfloat16: the GPU {torch.cuda.get_device_name(device)} has no bfloat16")
     if config.model.precision == "bfloat16" and device.type == "cpu" and not native_bfloat16():
         warnings.warn(
             "precision bfloat16 on a CPU without bfloat16 arithmetic (no avx512_bf16, amx_bf16): "
