@@ -72,6 +72,18 @@ def test_experiment_preset_table_matches_the_code(name):
     assert _numbers(runs)[0] == len(spec.runs())
 
 
+def test_seeds_preset_row_matches_the_code():
+    _, data, model, epochs, runs, _ = _table_rows(
+        "| preset | data | model | epochs (1.1.n / 1.2.n) | runs | measured |"
+    )["seeds"]
+    spec = preset_spec("seeds")
+    trains = {study.family: study.train for study in spec.studies}
+    assert _numbers(epochs)[:2] == [trains["1.1"].epochs, trains["1.2"].epochs]
+    assert f"every {trains['1.1'].val_every} epochs" in epochs and "seeds 0, 1, 2" in epochs
+    assert "bfloat16" in model and trains["1.2"].model.precision == "bfloat16"
+    assert _numbers(runs)[0] == len(spec.runs())
+
+
 def test_readme_links_stay_inside_the_repository():
     targets = re.findall(r"\]\(([^)#]+)[^)]*\)", README) + re.findall(r"`(\.\./[^`]+)`", README)
     local = [t for t in targets if not re.match(r"[a-z]+://", t)]

@@ -160,6 +160,9 @@ def test_seeds_preset_is_three_seeds_of_a_rescaled_bfloat16_laptop_model():
     assert all(r.train.model.precision == "bfloat16" for r in runs)
     assert all(r.train.model == replace(model, precision="bfloat16") for r in runs)
     assert seeds.bases == laptop.bases  # the same data: comparable set by set with the laptop preset
+    from svrlens.experiments.spec import CAVEATS
+
+    assert "not on every seed" in CAVEATS["seeds"] and "reference" in CAVEATS["seeds"]
 
 
 def test_float32_runs_keep_their_keys_and_bfloat16_changes_them():
