@@ -98,3 +98,18 @@ def compare_scores(
         "test": "paired: Wilcoxon signed-rank; percentile bootstrap of the mean difference and of "
         "the ratio of means",
     }
+
+
+def paired_comparisons(metrics: dict, config, methods) -> dict:
+    """The model against each baseline in ``methods``, per sample and paired: Chamfer, excess and
+    F-score at the first threshold (:func:`compare_scores`, settings from ``config``)."""
+    settings = dict(n_bootstrap=config.n_bootstrap, confidence=config.confidence, seed=config.seed)
+    model = metrics["model"]
+    return {
+        name: {
+            "chamfer": compare_scores(model["chamfer"], metrics[name]["chamfer"], **settings),
+            "excess": compare_scores(model["excess"], metrics[name]["excess"], **settings),
+            "fscore": compare_scores(model["fscore"][:, 0], metrics[name]["fscore"][:, 0], **settings),
+        }
+        for name in methods
+    }

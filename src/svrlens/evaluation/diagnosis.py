@@ -32,11 +32,11 @@ import warnings
 import numpy as np
 
 from svrlens import __version__
-from svrlens.tendency import clustering_tendency, null_tendency, silhouette_score
+from svrlens.tendency import clustering_tendency, null_tendency
 
 from . import instruments
 from .baselines import clustering, oracle_nn, retrieval
-from .compare import compare_scores
+from .compare import paired_comparisons
 from .config import DIAGNOSIS_REVISION, EvaluationConfig
 from .images import image_distances as images_distances
 from .metrics import per_sample_metrics, point_spacing, thresholds_for
@@ -304,7 +304,7 @@ def diagnose(
     chosen, medoids = _baselines(train, test, tendencies["shape_tendency"], matrices)
     outputs = {"model": predictions, **{name: train_points[index] for name, index in chosen.items()}}
     metrics = _metrics(outputs, test_refs.dense, test_refs.floors, config)
-    comparisons = _comparisons(metrics, config)
+    comparisons = paired_comparisons(metrics, config, METHODS[1:])
     memorisation = instruments.memorisation(matrices, noise)
     verdict = _verdict(test, matrices, train_labels, config)
     medoid_distances = matrices["train_shapes"][np.ix_(medoids, medoids)]
@@ -346,7 +346,8 @@ def diagnose(
     result["evidence"] = evidence_lines(result)
     if codewords is not None:
         labels = None if test.labels is None else np.asarray(test.labels)
-        result["codewords"] = _codeword_analysis(np.asarray(codewords, np.float64), labels, config.seed)
+        codes = np.asarray(codewords, np.float64)
+        result["codewords"] = instruments.codeword_analysis(codes, labels, config.seed)
     if figures_dir is not None:
         from .figures import diagnosis_figures
 
@@ -356,19 +357,6 @@ def diagnose(
             result, train, test, shown, clouds, metrics, figures_dir, save_matrices=save_matrices
         )
     return result
-
-
-def _comparisons(metrics: dict, config: EvaluationConfig) -> dict:
-    settings = dict(n_bootstrap=config.n_bootstrap, confidence=config.confidence, seed=config.seed)
-    model = metrics["model"]
-    return {
-        name: {
-            "chamfer": compare_scores(model["chamfer"], metrics[name]["chamfer"], **settings),
-            "excess": compare_scores(model["excess"], metrics[name]["excess"], **settings),
-            "fscore": compare_scores(model["fscore"][:, 0], metrics[name]["fscore"][:, 0], **settings),
-        }
-        for name in METHODS[1:]
-    }
 
 
 def _per_sample(metrics: dict, chosen: dict, memorisation: np.ndarray) -> dict:
@@ -406,21 +394,3 @@ def _warn_thresholds(dense: np.ndarray, spacing: float | None, config: Evaluatio
             "they count coincidences of points more than shape",
             stacklevel=3,
         )
-
-
-def _codeword_analysis(codewords: np.ndarray, labels, random_state: int) -> dict:
-    """Seeded 2-D t-SNE of the codewords and their silhouette by label (Euclidean), fig. 7."""
-    from scipy.spatial.distance import cdist
-    from sklearn.manifold import TSNE
-
-    n = len(codewords)
-    perplexity = float(min(30, max(2, (n - 1) // 3)))
-    embedding = TSNE(
-        n_components=2, perplexity=perplexity, init="pca", random_state=random_state
-    ).fit_transform(codewords)
-    out = {"tsne": embedding.tolist(), "silhouette_by_label": None}
-    if labels is not None and 2 <= len(np.unique(labels)) <= n - 1:
-        d = cdist(codewords, codewords)
-        np.fill_diagonal(d, 0.0)
-        out["silhouette_by_label"] = silhouette_score(d, np.asarray(labels), check=False)
-    return out

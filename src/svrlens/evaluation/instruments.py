@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from svrlens.tendency import dispersion_sweep
+from svrlens.tendency import dispersion_sweep, silhouette_score
 
 from .config import EvaluationConfig
 from .copying import copying_test, z_u
@@ -171,4 +171,22 @@ def copying(matrices: dict, train_labels: np.ndarray, noise: float | None = None
         "excess over the sampling floor to the nearest training shape's dense cloud, of the test truth "
         "each prediction lands on (least excess) and of every test truth"
     )
+    return out
+
+
+def codeword_analysis(codewords: np.ndarray, labels, random_state: int) -> dict:
+    """Seeded 2-D t-SNE of the codewords and their silhouette by label (Euclidean), fig. 7."""
+    from scipy.spatial.distance import cdist
+    from sklearn.manifold import TSNE
+
+    n = len(codewords)
+    perplexity = float(min(30, max(2, (n - 1) // 3)))
+    embedding = TSNE(
+        n_components=2, perplexity=perplexity, init="pca", random_state=random_state
+    ).fit_transform(codewords)
+    out = {"tsne": embedding.tolist(), "silhouette_by_label": None}
+    if labels is not None and 2 <= len(np.unique(labels)) <= n - 1:
+        d = cdist(codewords, codewords)
+        np.fill_diagonal(d, 0.0)
+        out["silhouette_by_label"] = silhouette_score(d, np.asarray(labels), check=False)
     return out
