@@ -135,16 +135,23 @@ def _cmd_compare(args) -> int:
     labels = [args.first, args.second] if args.labels is None else [x.strip() for x in args.labels.split(",")]
     if len(labels) != 2 or not all(labels):
         raise InputError(f"--labels: expected two names separated by a comma, found {args.labels!r}")
+    paths = [Path(p) for p in (args.first, args.second)]
+    inputs = {(p / "results.json" if p.is_dir() else p).resolve() for p in paths}
+    for option, value in (("--json", args.json), ("--figure", args.figure)):
+        if value is not None and (not value.strip() or Path(value).resolve() in inputs):
+            raise InputError(f"{option}: expected a new output file, found {value!r} (empty, or an input)")
+    if args.figure is not None and Path(args.figure).suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise InputError(f"--figure: expected a .png, .svg or .pdf file, found {args.figure!r}")
     first, second = load_results(args.first), load_results(args.second)
     comparison = compare_results(first, second)
     print(format_comparison(comparison, (labels[0], labels[1])))
-    if args.json:
-        write_json(args.json, comparison | {"labels": labels})
-        print(f"wrote {args.json}")
-    if args.figure:
+    if args.figure:  # first: the likelier to fail, and then nothing is written
         from svrlens.report.figures import comparison as comparison_figure
 
         print(f"wrote {comparison_figure(first, second, (labels[0], labels[1]), Path(args.figure))}")
+    if args.json:
+        write_json(args.json, comparison | {"labels": labels})
+        print(f"wrote {args.json}")
     return 0
 
 

@@ -1,4 +1,5 @@
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -81,3 +82,20 @@ def test_a_killed_diagnosis_resumes_every_matrix_and_recomputes_a_damaged_block(
     assert len(computed) == 2
     for key in ("verdict", "statistic", "model", "oracle_nn"):  # as JSON: NaN intervals compare equal
         assert json.dumps(again[key], sort_keys=True) == json.dumps(first[key], sort_keys=True), key
+
+
+@pytest.mark.parametrize("kind", ["float16", "text", "record of another kind"])
+def test_blocks_of_another_dtype_and_records_of_another_kind_are_recomputed(rng, tmp_path, kind):
+    a = rng.standard_normal((6, 8, 3)).astype(np.float32)
+    whole = blocks.blocked_chamfer(a, a, cache_dir=tmp_path / "cache", block_rows=2)
+    first = sorted((tmp_path / "cache").glob("block_*.npy"))[0]
+    if kind == "float16":
+        np.save(first, np.load(first).astype(np.float16))
+    elif kind == "text":
+        np.save(first, np.array([["x"] * 6] * 2))
+    else:
+        (tmp_path / "cache" / "cache.json").write_text("[]")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        again = blocks.blocked_chamfer(a, a, cache_dir=tmp_path / "cache", block_rows=2)
+    np.testing.assert_array_equal(again, whole)

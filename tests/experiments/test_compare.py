@@ -53,7 +53,7 @@ def test_differences_beyond_and_within_the_seeds_spread_and_verdict_agreement():
     printed = format_comparison(comparison, ("laptop", "seeds"))
     assert "+0.200 [" in printed and "beyond it" in printed and "within seed spread" in printed
     assert "the same verdict on 3 of 4 (set, seed) pairs" in printed
-    assert "rising_1.2 (seeds): passed, rho 1.000; per seed 1.000, 0.900" in printed
+    assert "rising_1.2 (seeds): REPRODUCED, rho 1.000; per seed 1.000, 0.900" in printed
 
 
 def test_undefined_seed_values_are_left_out_of_the_difference():
@@ -102,3 +102,42 @@ def test_verdicts_are_paired_by_seed_value_and_incomplete_files_are_refused(tmp_
     fine = str(tmp_path / "fine.json")
     assert main(["compare", fine, fine, "--labels", "a, b"]) == 0
     assert "output tendency per seed: a | b |" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda e: e["output_tendency"]["seeds"].__setitem__(0, float("nan")), "output_tendency.seeds"),
+        (lambda e: e["output_tendency"].__setitem__("score", True), 'finite "score"'),
+        (lambda e: e["statistic"]["seeds"].__setitem__(0, "x"), "statistic.seeds"),
+        (lambda e: e.__setitem__("statistic", "x"), '"statistic" with a finite'),
+        (lambda e: e.__setitem__("seeds", [[0], [1]]), "list of integers"),
+        (lambda e: e.__setitem__("verdicts", "recognition"), "one per seed"),
+        (lambda e: e.__setitem__("n", True), '"n" (an integer)'),
+        (lambda e: e.__setitem__("seeds", [0]), "one per seed (1)"),
+    ],
+)
+def test_bad_set_entries_are_refused_naming_the_set(tmp_path, capsys, change, message):
+    bad = _results()
+    change(bad["datasets"]["1.2.7"])
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    (tmp_path / "fine.json").write_text(json.dumps(_results()))
+    assert main(["compare", str(tmp_path / "fine.json"), str(tmp_path / "bad.json")]) == 2
+    error = capsys.readouterr().err
+    assert "set '1.2.7'" in error and message in error and len(error.strip().splitlines()) == 1
+
+
+def test_outputs_never_overwrite_inputs_and_bad_outputs_write_nothing(tmp_path, capsys):
+    fine = tmp_path / "fine.json"
+    fine.write_text(json.dumps(_results()))
+    (tmp_path / "other.json").write_text(json.dumps({"datasets": {"9.9.9": _results()["datasets"]["1.2.1"]}}))
+    for extra, message in (
+        (["--json", str(fine)], "--json: expected a new output file"),
+        (["--figure", str(tmp_path / "f.txt"), "--json", str(tmp_path / "j.json")], "--figure: expected a"),
+        (["--json", ""], "--json: expected a new output file"),
+    ):
+        assert main(["compare", str(fine), str(fine), *extra]) == 2, extra
+        assert message in capsys.readouterr().err
+    assert main(["compare", str(fine), str(tmp_path / "other.json")]) == 2
+    assert "no data set in common" in capsys.readouterr().err
+    assert json.loads(fine.read_text()) == _results() and not (tmp_path / "j.json").exists()

@@ -57,14 +57,17 @@ def assemble_symmetric(blocks: list[tuple[int, int, np.ndarray]], n: int) -> np.
 
 
 def _read_block(path: Path, shape: tuple) -> np.ndarray | None:
-    """A saved block, or None where it is missing, unreadable or of the wrong shape (recompute)."""
+    """A saved block, or None where it is missing, unreadable, not float64 (as written) or of the
+    wrong shape (recompute)."""
     if not path.is_file():
         return None
     try:
         block = load_npy(path)
     except InputError:
         return None
-    return block if block.shape == shape and np.isfinite(block).all() else None
+    if block.dtype != np.float64 or block.shape != shape:
+        return None
+    return block if np.isfinite(block).all() else None
 
 
 def blocked_chamfer(
@@ -90,7 +93,10 @@ def blocked_chamfer(
         record = cache / "cache.json"
         try:
             previous = json.loads(record.read_text()) if record.exists() else None
+            damaged = previous is not None and (not isinstance(previous, dict) or set(previous) != set(stamp))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            damaged = True
+        if damaged:
             # A damaged record cannot vouch for the blocks beside it: recompute them all.
             warnings.warn(f"{record}: unreadable cache record; its blocks are recomputed", stacklevel=2)
             for block in cache.glob("block_*.npy"):

@@ -17,7 +17,7 @@ import numpy as np
 from svrlens.errors import InputError
 from svrlens.io import read_json
 
-from .results import seeds_rho_text
+from .results import check_word, seeds_rho_text
 
 STATISTICS = {"output_tendency": "output tendency", "statistic": "within-cluster gain"}
 
@@ -35,15 +35,43 @@ def load_results(path) -> dict:
     if not isinstance(datasets, dict) or not all(isinstance(e, dict) for e in datasets.values()):
         raise InputError('not a sweep\'s results.json (expected an object with "datasets")', path)
     for name, entry in datasets.items():
-        tendency = entry.get("output_tendency")
-        if not (
-            isinstance(entry.get("n"), int)
-            and isinstance(entry.get("seeds"), list)
-            and isinstance(tendency, dict)
-            and isinstance(tendency.get("score"), (int, float))
-        ):
-            raise InputError(f'set {name!r}: expected "n", "seeds" and "output_tendency" of a sweep', path)
+        problem = _entry_problem(entry)
+        if problem:
+            raise InputError(f"set {name!r}: {problem}", path)
+    if not datasets:
+        raise InputError("holds no data set", path)
     return results
+
+
+def _number(value, *, none: bool = False) -> bool:
+    if value is None:
+        return none
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
+
+
+def _entry_problem(entry: dict) -> str | None:
+    """What is wrong with a results.json set entry for a comparison, or None."""
+    seeds = entry.get("seeds")
+    integer = lambda value: _number(value) and isinstance(value, int)  # noqa: E731
+    if not isinstance(entry.get("family"), str) or not integer(entry.get("n")):
+        return 'expected "family" (a string) and "n" (an integer)'
+    if not isinstance(seeds, list) or not seeds or not all(map(integer, seeds)):
+        return 'expected "seeds", a list of integers'
+    verdicts = entry.get("verdicts", [entry.get("verdict")] * len(seeds))
+    if not isinstance(verdicts, list) or len(verdicts) != len(seeds):
+        return f'expected "verdicts", one per seed ({len(seeds)})'
+    if not all(v is None or isinstance(v, str) for v in verdicts):
+        return 'expected "verdicts" of strings (or null)'
+    for key in STATISTICS:
+        statistic = entry.get(key)
+        if not isinstance(statistic, dict) or not _number(statistic.get("score"), none=key == "statistic"):
+            return f'expected "{key}" with a finite "score"'
+        values = statistic.get("seeds", [statistic["score"]] * len(seeds))
+        if not isinstance(values, list) or len(values) != len(seeds):
+            return f'expected "{key}.seeds", one finite number (or null) per seed ({len(seeds)})'
+        if not all(_number(v, none=True) for v in values):
+            return f'expected "{key}.seeds" of finite numbers (or null)'
+    return None
 
 
 def welch_interval(a, b, confidence: float = 0.95) -> list[float] | None:
@@ -85,6 +113,8 @@ def _statistic_row(first: dict, second: dict, key: str) -> dict:
 def compare_results(first: dict, second: dict) -> dict:
     """The comparison of two loaded results (:func:`load_results`) as JSON-ready data."""
     common = [name for name in first["datasets"] if name in second["datasets"]]
+    if not common:
+        raise InputError("the two results have no data set in common: nothing to compare")
     sets, agree, pairs = {}, 0, 0
     for name in common:
         a, b = first["datasets"][name], second["datasets"][name]
@@ -146,8 +176,11 @@ def format_comparison(comparison: dict, labels: tuple[str, str]) -> str:
         lines.append(f"  the same verdict on {agreement['same']} of {agreement['pairs']} (set, seed) pairs")
     for key, (a, b) in comparison["checks"].items():
         for label, check in ((first, a), (second, b)):
-            rho = f", rho {check['spearman_rho']:.3f}" if "spearman_rho" in check else ""
-            lines.append(f"{key} ({label}): {check.get('status')}{rho}{seeds_rho_text(check)}")
+            rho = f", rho {check['spearman_rho']:.3f}" if _number(check.get("spearman_rho")) else ""
+            per_seed, interval = check.get("per_seed_rho"), check.get("rho_interval")
+            readable = all(isinstance(x, list) and all(map(_number, x)) for x in (per_seed, interval))
+            seeds = seeds_rho_text(check) if readable else ""
+            lines.append(f"{key} ({label}): {check_word(check)}{rho}{seeds}")
     if comparison["only_in_one"]:
         lines.append(f"in one sweep only (not compared): {', '.join(comparison['only_in_one'])}")
     return "\n".join(lines)

@@ -299,7 +299,8 @@ def _copying(entry: dict) -> str:
     return "undec." if copying["score"] is None else f"{copying['score']:+.1f}"
 
 
-def _word(check: dict) -> str:
+def check_word(check: dict) -> str:
+    """REPRODUCED, NOT reproduced or NOT MADE: a check's status as the printouts say it."""
     return {"passed": "REPRODUCED", "failed": "NOT reproduced"}.get(check["status"], "NOT MADE")
 
 
@@ -355,5 +356,5 @@ def _check_lines(checks: dict) -> list[str]:
         if check is None:
             continue
         body = f"not made: {check['reason']}" if check["status"] == "not made" else text(check)
-        lines.append(f"{key}: {body}: {_word(check)}")
+        lines.append(f"{key}: {body}: {check_word(check)}")
     return lines
