@@ -251,8 +251,10 @@ def add_diagnosis_parsers(commands) -> None:
     compare.add_argument("first", help="a sweep's results.json or its directory (e.g. the laptop preset's)")
     compare.add_argument("second", help="another sweep's results.json or its directory")
     compare.add_argument("--labels", help="two names for them, comma-separated (default: the paths)")
-    compare.add_argument("--figure", help="also draw fig. 4 of both to this PNG (an SVG beside it)")
-    compare.add_argument("--json", help="also write the comparison to this JSON file")
+    compare.add_argument(
+        "--figure", help="also draw fig. 4 of both to this .png (with an SVG), .svg or .pdf (default: none)"
+    )
+    compare.add_argument("--json", help="also write the comparison to this JSON file (default: none)")
     compare.set_defaults(func=_cmd_compare)
 
     evaluate = commands.add_parser("evaluate", help="diagnose a svrlens training run (report.html included)")
