@@ -57,8 +57,9 @@ from .verdict import truth_positions, verdict_sentence, within_cluster_gain
 METHODS = ("model", "oracle_nn", "retrieval", "clustering")
 
 
-def _device():
-    """The large Chamfer matrices go to the GPU when there is one (numpy in, numpy out)."""
+def chamfer_device():
+    """The device of a diagnosis's Chamfer matrices: "cuda" when torch sees a GPU, else None (numba
+    on the CPU); numpy in, numpy out either way."""
     import torch
 
     return "cuda" if torch.cuda.is_available() else None
@@ -279,7 +280,7 @@ def diagnose(
         )
     test_points = np.asarray(test.points)
     predictions = _check_predictions(predictions, test_points, config.seed)
-    chamfer_matrix = chamfer_matrix or default_chamfer(progress, _device())
+    chamfer_matrix = chamfer_matrix or default_chamfer(progress, chamfer_device())
     train_points, train_dense, test_points, test_dense, predictions = centre(
         train.points, train.dense, test.points, test.dense, follow=(predictions,)
     )

@@ -71,12 +71,6 @@ def shared_chamfer(out, device=None):
     return chamfer_matrix
 
 
-def _chamfer_device():
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else None
-
-
 def data_root(out, run: RunSpec) -> Path:
     """``out/data/<base family>-<hash of the base's SynthConfig>``: where a run's data live."""
     base = run.base.resolved()
@@ -180,6 +174,7 @@ def execute_run(run: RunSpec, out, *, progress: bool = False, chamfer_matrix=Non
 def _execute(run: RunSpec, out, *, progress: bool, chamfer_matrix) -> dict:
     import torch
 
+    from svrlens.evaluation.diagnosis import chamfer_device
     from svrlens.evaluation.run import run_diagnosis
     from svrlens.training.loop import resolve_device, train
 
@@ -207,7 +202,7 @@ def _execute(run: RunSpec, out, *, progress: bool, chamfer_matrix) -> dict:
         progress=False,
         chamfer_matrix=chamfer_matrix,
         # a cache of local matrices; Ray's chamfer_matrix sends large ones to the cluster instead
-        data_chamfer_matrix=None if chamfer_matrix is not None else shared_chamfer(out, _chamfer_device()),
+        data_chamfer_matrix=None if chamfer_matrix is not None else shared_chamfer(out, chamfer_device()),
         save_matrices=True,
     )
     data = load_dataset(dataset_path, verify=False)
