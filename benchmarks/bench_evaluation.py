@@ -16,11 +16,14 @@ Then a sweep's diagnoses (a 1.1.n set's size: 100 train / 200 test), each run wi
 predictions: the first with an empty matrix cache (``svrlens.experiments.runs.shared_chamfer``),
 the second with the cache the first filled — its data matrices (training shapes, test truths
 against the dense test clouds, training × test) are read back, only the predictions' are computed.
+Then two more with the cache filled and a run's figures drawn: PNG + SVG (the baseline, what
+``svrlens diagnose`` writes) against PNG only (what a sweep's runs write, ``plotting.png_only``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import tempfile
 import time
@@ -33,6 +36,7 @@ from svrlens.data import SynthConfig, generate
 from svrlens.evaluation import EvaluationConfig, diagnose
 from svrlens.experiments.runs import shared_chamfer
 from svrlens.geometry import pairwise_chamfer, pairwise_l1
+from svrlens.plotting import png_only, save_figure, subplots
 from svrlens.tendency import clustering_tendency
 
 
@@ -53,7 +57,9 @@ def main():
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--cache-only", action="store_true", help="only the sweep-cache measurement")
+    parser.add_argument(
+        "--cache-only", action="store_true", help="only the sweep-cache and figures measurements"
+    )
     args = parser.parse_args()
     n_shapes, points, dense, size = (100, 256, 1024, 32) if args.quick else (1000, 1024, 4096, 64)
     config = SynthConfig(n_shapes=n_shapes, n_points=points, dense_points=dense, image_size=size)
@@ -91,13 +97,32 @@ def sweep_cache(train, test, predictions, rng) -> None:
     """Two runs' diagnoses on the same data: an empty matrix cache, then the one it filled."""
     times = []
     with tempfile.TemporaryDirectory() as out:
+        cached = shared_chamfer(out)
         for run in ("first run (empty cache): the baseline", "second run (data matrices cached)"):
             outputs = predictions + rng.normal(0, 0.005, predictions.shape).astype(np.float32)
             start = time.perf_counter()
-            diagnose(train, test, outputs, config=EvaluationConfig(), data_chamfer_matrix=shared_chamfer(out))
+            diagnose(train, test, outputs, config=EvaluationConfig(), data_chamfer_matrix=cached)
             times.append(time.perf_counter() - start)
             print(f"sweep, {len(train)} train / {len(test)} test, {run}: {times[-1]:8.1f} s")
-    print(f"ratio (second / first): {times[1] / times[0]:.2f}x")
+        print(f"ratio (second / first): {times[1] / times[0]:.2f}x")
+        drawn = []
+        with tempfile.TemporaryDirectory() as warm:  # matplotlib's imports and fonts, outside the timing
+            figure, axes = subplots()
+            axes.plot([0, 1])
+            save_figure(figure, f"{warm}/warm.png")
+        for run, scope in (
+            ("figures PNG + SVG: the baseline", contextlib.nullcontext),
+            ("PNG only", png_only),
+        ):
+            with tempfile.TemporaryDirectory() as figures, scope():
+                start = time.perf_counter()
+                config = EvaluationConfig()
+                diagnose(
+                    train, test, predictions, config=config, figures_dir=figures, data_chamfer_matrix=cached
+                )
+                drawn.append(time.perf_counter() - start)
+            print(f"sweep, cache filled, {run}: {drawn[-1]:8.1f} s")
+        print(f"ratio (PNG only / PNG + SVG): {drawn[1] / drawn[0]:.2f}x")
 
 
 if __name__ == "__main__":

@@ -23,3 +23,19 @@ def test_plotting_keeps_the_users_backend(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["svg", "False"]
     assert (tmp_path / "f.png").stat().st_size > 0
+
+
+def test_png_only_skips_the_svg_copy_within_its_block_only(tmp_path):
+    import pytest
+
+    from svrlens.plotting import png_only, save_figure, subplots
+
+    fig, ax = subplots(1, 1)
+    ax.plot([0, 1], [0, 1])
+    with png_only():
+        save_figure(fig, tmp_path / "a.png")
+    assert (tmp_path / "a.png").stat().st_size > 0 and not (tmp_path / "a.svg").exists()
+    with pytest.raises(RuntimeError), png_only():
+        raise RuntimeError
+    save_figure(fig, tmp_path / "b.png")  # the default is back after the block, even after an error
+    assert (tmp_path / "b.svg").stat().st_size > 0

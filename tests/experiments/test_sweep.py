@@ -1,9 +1,10 @@
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from svrlens.experiments import SerialExecutor, check_paper_result, reproduce
+from svrlens.experiments import SerialExecutor, check_paper_result, reproduce, sweep
 from svrlens.training import loop
 
 from .conftest import TENDENCIES, numbers, tiny_spec
@@ -305,3 +306,46 @@ def test_runs_are_handed_out_seed_by_seed(tmp_path):
     with pytest.raises(Handed):
         reproduce(tiny_spec(seeds=(2, 0)), tmp_path, executor=executor, progress=False)
     assert executor.order == [("1.2.1", 2), ("1.2.7", 2), ("1.2.1", 0), ("1.2.7", 0)]
+
+
+def _bfloat16_spec():
+    spec = tiny_spec()
+    (study,) = spec.studies
+    model = replace(study.train.model, precision="bfloat16")
+    return replace(spec, studies=(replace(study, train=replace(study.train, model=model)),))
+
+
+def test_bfloat16_sweeps_are_refused_where_the_cpu_only_emulates_it(tmp_path, monkeypatch, capsys):
+    """Emulated bfloat16 trained the laptop model 20x slower than float32 (bench_train --levers on
+    an AVX2-only EPYC): a sweep refuses it before writing anything, in one line, exit 2."""
+    import svrlens._machine
+    from svrlens.cli import main
+    from svrlens.errors import InputError
+
+    monkeypatch.setattr(svrlens._machine, "native_bfloat16", lambda: False)
+    out = tmp_path / "out"
+    with pytest.raises(InputError, match=r"precision bfloat16: 2 runs \(1\.2\.1, …\).*emulates bfloat16"):
+        reproduce(_bfloat16_spec(), out, executor=SerialExecutor(), progress=False)
+    assert not out.exists()
+    assert main(["reproduce", "--preset", "seeds", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "42 runs" in err and "use a float32 spec" in err
+    assert not out.exists()
+    # float32 runs, and runs on a Ray cluster (whose CPUs are not this machine's), are not refused
+    sweep._check_bfloat16(tiny_spec().runs(), SerialExecutor())
+
+    class Ray:
+        name = "ray"
+
+    sweep._check_bfloat16(_bfloat16_spec().runs(), Ray())
+    monkeypatch.setattr(svrlens._machine, "native_bfloat16", lambda: True)
+    sweep._check_bfloat16(_bfloat16_spec().runs(), SerialExecutor())
+
+
+def test_a_sweeps_run_figures_are_png_only_and_the_reports_keep_their_svg(serial_sweep):
+    """Per-run diagnosis figures skip their SVG copy (the report inlines PNGs); the PNGs are all there."""
+    out, _ = serial_sweep
+    for run_dir in out.glob("runs/*/diagnosis/figures"):
+        pngs = sorted(p.stem for p in run_dir.glob("*.png"))
+        assert {"fig4-tendencies", "fig5-matrices", "fig6-scores", "verdict"} <= set(pngs)
+        assert not list(run_dir.glob("*.svg"))

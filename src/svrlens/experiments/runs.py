@@ -32,6 +32,7 @@ from svrlens.data import generate, load_dataset
 from svrlens.data.subsample import write_set
 from svrlens.errors import InputError
 from svrlens.io import write_json
+from svrlens.plotting import png_only
 
 from .environment import numerics_in_force, pinned_numerics
 from .real import RealData
@@ -194,17 +195,18 @@ def _execute(run: RunSpec, out, *, progress: bool, chamfer_matrix) -> dict:
         label=f"{run.name} (seed {run.train.seed})",
     )
     numerics = numerics_in_force()  # measured inside the run: what it actually ran with
-    diagnosis = run_diagnosis(
-        dataset_path,
-        trained.predictions,
-        out_dir=run_dir / "diagnosis",
-        config=replace(run.evaluation, seed=run.train.seed),  # each seed its own bootstrap
-        progress=False,
-        chamfer_matrix=chamfer_matrix,
-        # a cache of local matrices; Ray's chamfer_matrix sends large ones to the cluster instead
-        data_chamfer_matrix=None if chamfer_matrix is not None else shared_chamfer(out, chamfer_device()),
-        save_matrices=True,
-    )
+    with png_only():  # the report inlines the PNGs; an SVG of each run's figures is not worth its time
+        diagnosis = run_diagnosis(
+            dataset_path,
+            trained.predictions,
+            out_dir=run_dir / "diagnosis",
+            config=replace(run.evaluation, seed=run.train.seed),  # each seed its own bootstrap
+            progress=False,
+            chamfer_matrix=chamfer_matrix,
+            # a cache of local matrices; Ray's chamfer_matrix sends large ones to the cluster instead
+            data_chamfer_matrix=None if chamfer_matrix is not None else shared_chamfer(out, chamfer_device()),
+            save_matrices=True,
+        )
     data = load_dataset(dataset_path, verify=False)
     train_morph = (
         None if data.morph is None else np.asarray(data.morph[np.asarray(data.splits["train"])], np.float64)

@@ -49,18 +49,8 @@ def reproduce(spec: ExperimentSpec, out, *, executor=None, progress: bool = True
     spec.validate()
     executor = executor or local_executor()
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     started, clock = datetime.datetime.now(datetime.timezone.utc), time.perf_counter()
-    write_json(out / "spec.json", spec.to_dict())
     runs = spec.runs(**executor.run_settings())  # threads and device are part of each run's key
-
-    # Data first, in this process: every run then finds its set on the shared path.
-    prepared = {}
-    for run in tqdm(runs, disable=not progress, desc="data", unit="set", leave=False):
-        identity = (data_root(out, run), run.family, run.n)
-        if identity not in prepared:
-            prepared[identity] = prepare_data(out, run, progress=False)
-
     records = {run.key: finished(out, run) for run in runs}
     # Seed by seed: a set's next seed is handed out after every set's previous seed, so with fewer
     # workers than sets the matrices of its data alone are in the shared cache by then
@@ -69,6 +59,16 @@ def reproduce(spec: ExperimentSpec, out, *, executor=None, progress: bool = True
     todo = sorted(
         (run for run in runs if records[run.key] is None), key=lambda run: spec.seeds.index(run.train.seed)
     )
+    _check_bfloat16(todo, executor)  # before anything is written under out
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "spec.json", spec.to_dict())
+
+    # Data first, in this process: every run then finds its set on the shared path.
+    prepared = {}
+    for run in tqdm(runs, disable=not progress, desc="data", unit="set", leave=False):
+        identity = (data_root(out, run), run.family, run.n)
+        if identity not in prepared:
+            prepared[identity] = prepare_data(out, run, progress=False)
     with tqdm(
         total=len(runs),
         initial=len(runs) - len(todo),
@@ -109,6 +109,30 @@ def reproduce(spec: ExperimentSpec, out, *, executor=None, progress: bool = True
     }
     write_json(out / RESULTS, results)
     return results
+
+
+# Measured with benchmarks/bench_train.py --levers --threads 1 on an AMD EPYC with AVX2 and no
+# avx512_bf16: bfloat16 autocast trained the laptop model at 0.05x the speed of float32.
+EMULATED_BFLOAT16_SLOWDOWN = 20
+
+
+def _check_bfloat16(runs, executor) -> None:
+    """Refuse, before anything trains, local CPU runs in bfloat16 on a CPU that only emulates it
+    (no avx512_bf16 or amx_bf16): they would take ~20x longer than in float32. A Ray cluster's
+    CPUs are not this machine's, so its runs are left to warn where they train."""
+    from svrlens._machine import cpu_flags, cpu_model, native_bfloat16
+    from svrlens.errors import InputError
+
+    if getattr(executor, "name", None) == "ray" or native_bfloat16():
+        return
+    slow = [run.name for run in runs if run.train.model.precision == "bfloat16" and run.device == "cpu"]
+    if slow:
+        raise InputError(
+            f"precision bfloat16: {len(slow)} runs ({slow[0]}, …) would train on this CPU ({cpu_model()}, "
+            f"flags {' '.join(sorted(cpu_flags())) or 'unknown'}), which has no avx512_bf16 or amx_bf16 and "
+            f"emulates bfloat16 about {EMULATED_BFLOAT16_SLOWDOWN}x slower than float32 (measured); "
+            "use a float32 spec (--preset laptop or quick), or a machine with bfloat16"
+        )
 
 
 def _study(records: list[dict], prefix: str) -> tuple[dict, dict]:

@@ -277,7 +277,7 @@ def _train(
     if config.model.precision == "bfloat16" and device.type == "cpu" and not native_bfloat16():
         warnings.warn(
             "precision bfloat16 on a CPU without bfloat16 arithmetic (no avx512_bf16, amx_bf16): "
-            "emulated, slower than float32",
+            "emulated, slower than float32 (the laptop model trained 20x slower on an AVX2-only CPU)",
             stacklevel=3,
         )
     # Model, optimizer, and resume (an explicit request, checked against the run directory)
