@@ -28,7 +28,7 @@ def test_preset_run_counts():
 
 def test_quick_preset_is_five_short_runs_whose_results_say_so():
     from svrlens.experiments.results import format_results
-    from svrlens.experiments.spec import CAVEATS
+    from svrlens.experiments.presets import CAVEATS
 
     quick, laptop = preset_spec("quick"), preset_spec("laptop")
     assert [r.name for r in quick.runs()] == ["1.1.1", "1.1.7", "1.2.1", "1.2.4", "1.2.7"]
@@ -160,7 +160,7 @@ def test_seeds_preset_is_three_seeds_of_a_rescaled_bfloat16_laptop_model():
     assert all(r.train.model.precision == "bfloat16" for r in runs)
     assert all(r.train.model == replace(model, precision="bfloat16") for r in runs)
     assert seeds.bases == laptop.bases  # the same data: comparable set by set with the laptop preset
-    from svrlens.experiments.spec import CAVEATS
+    from svrlens.experiments.presets import CAVEATS
 
     assert "not on every seed" in CAVEATS["seeds"] and "reference" in CAVEATS["seeds"]
 

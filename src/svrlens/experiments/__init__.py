@@ -15,11 +15,10 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "ExperimentSpec",
             "FamilyStudy",
             "LabelStudy",
-            "PRESETS",
             "RunSpec",
             "load_spec",
-            "preset_spec",
         ],
+        "presets": ["PRESETS", "preset_spec"],
         "sweep": ["RESULTS", "check_paper_result", "reproduce"],
     },
 )

@@ -10,20 +10,7 @@ same threads and finished runs are skipped. The git commit is provenance, not id
 changes. Bit-identity holds per machine: another CPU model runs other library code paths
 (an Intel Xeon gave ρ = 0.964 where an AMD Zen 5 gave 0.857), so each run records its CPU.
 
-Presets (see :data:`PRESETS`):
-
-- ``laptop`` (default): base #1 at 64 px, 1.1.n and 1.2.n, a 128-wide decoder trained on a
-  16 × 16 folding grid (predicted on 32 × 32: 1024 points), 300 / 600 epochs (1/5 of the
-  paper's). 14 models, 41 min on a 2-core CPU with one thread per run.
-- ``quick``: a smoke run in minutes — 1.1.1, 1.1.7, 1.2.1, 1.2.4, 1.2.7 at 200 optimizer steps
-  each (50 / 200 epochs), one seed; its results carry a caveat (:data:`CAVEATS`) and are not the
-  evidence.
-- ``seeds``: the laptop model at 1/15 of the paper's epochs (100 / 200) in bfloat16 autocast,
-  three seeds per set (42 models): error bars in about the time of one laptop seed.
-- ``paper``: the paper's settings (128 px, decoder width 512, 1500 epochs for 1.1.n, 3000 for
-  1.2.n), for a GPU.
-- ``full``: ``paper`` plus base #2 (10,000 shapes) with 2.1.n / 2.2.n, the label study on base #2
-  (no / weak / full labels, 100 epochs: figs. 6–7) and three seeds per set for error bars.
+The named presets are in :mod:`.presets`.
 """
 
 from __future__ import annotations
@@ -39,7 +26,6 @@ from svrlens.data.subsample import FAMILY_BASE, n_sets
 from svrlens.errors import InputError
 from svrlens.evaluation.config import EvaluationConfig
 from svrlens.io import known_keys, read_json
-from svrlens.models import ModelConfig
 from svrlens.options import parse
 from svrlens.training import TrainConfig
 from svrlens.training.config import LABEL_MODES
@@ -332,118 +318,6 @@ def _train_identity(train: TrainConfig) -> dict:
 def digest(data: dict) -> str:
     """12 hex digits of the SHA-256 of ``data`` as canonical JSON (sorted keys, no spaces)."""
     return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:12]
-
-
-# The laptop preset (README "Presets" has the measurements behind it): the decoder dominates the
-# CPU cost (width 512 on 1024 points: 10x the encoder at 64 px), so it is 128 wide and trained on
-# 256 points, then sampled at 1024 (folds are functions of the grid coordinates). Epochs keep the
-# paper's 1 : 2 ratio between 1.1.n (1500) and 1.2.n (3000), at 1/5. At 1/15 (100 / 200 epochs,
-# 18 min) the 1.2.7 model had not yet learnt the sharp image → shape boundary that recognition
-# needs (output tendency 0.57, Spearman ρ over 1.2.n 0.07; the same model at 600 epochs: 0.79, K = 2).
-# At 1/5 and one thread per run, ρ = 0.857 and 1.1.n stays flat; at two threads per run the same
-# preset gave ρ = 0.32 (another reduction order, another trajectory: one seed per set is fragile).
-# (The 1/15 sweep above ran two threads per run; at one thread over three seeds, with bfloat16,
-# 1/15 gave ρ 0.857 on the means, 0.643 / 0.857 / 0.929 per seed: the ``seeds`` preset.)
-_LAPTOP_MODEL = ModelConfig(grid_size=16, decoder_width=128, eval_grid_size=32)
-_PAPER_MODEL = ModelConfig(grid_size=32, decoder_width=512)
-
-
-def _base1(name: str, image_size: int, model: ModelConfig, epochs_11: int, epochs_12: int) -> ExperimentSpec:
-    """Base #1 with one model per set of 1.1.n and 1.2.n (figs. 3–5)."""
-    return ExperimentSpec(
-        name=name,
-        bases={"cube-sphere": SynthConfig(family="cube-sphere", image_size=image_size, seed=0)},
-        studies=(
-            FamilyStudy("1.1", TrainConfig(epochs=epochs_11, val_every=10, model=model)),
-            FamilyStudy("1.2", TrainConfig(epochs=epochs_12, val_every=20, model=model)),
-        ),
-    )
-
-
-def _laptop() -> ExperimentSpec:
-    return _base1("laptop", 64, _LAPTOP_MODEL, 300, 600)
-
-
-def _quick() -> ExperimentSpec:
-    """Five laptop-sized models of 200 optimizer steps each: a first answer in minutes.
-
-    1.1.n at 50 epochs (100 training samples, 4 batches an epoch) and 1.2.n at 200 (20 samples,
-    one batch): the same 200 steps per model. At 100 epochs each 1.1.n run took ~300 s against
-    ~140 s for a 1.2.n run, and with five runs on two workers the two long ones set the wall
-    time (9 min 56 s, measured); equal steps balance the workers.
-    """
-    spec = _base1("quick", 64, _LAPTOP_MODEL, 50, 200)
-    one_one, one_two = spec.studies
-    # Validations cost 20–27 s of a 150–190 s run (measured); a smoke run keeps two per 1.1.n model
-    # and four per 1.2.n model instead of five and ten.
-    one_one = replace(one_one, sets=(1, 7), train=replace(one_one.train, val_every=25))
-    one_two = replace(one_two, sets=(1, 4, 7), train=replace(one_two.train, val_every=50))
-    return replace(spec, studies=(one_one, one_two))
-
-
-def _seeds() -> ExperimentSpec:
-    """The laptop model re-scaled so that three seeds fit in ~45 minutes on two cores: 1/15 of
-    the paper's epochs (100 / 200, its 1 : 2 ratio kept), bfloat16 autocast in the hidden layers
-    (:class:`ModelConfig` ``precision``; outputs and loss stay float32), 1.1.n validated every 25
-    epochs (its best epoch was within 20 of the last in 21 of 21 laptop runs, measured), seeds
-    0, 1, 2. Sized from measured costs on the 2-core AMD EPYC: a bfloat16 epoch 1.6× and a
-    validation 2.2× faster than float32; 1/10 of the epochs would need ~57 min. README "Three
-    seeds in 45 minutes" compares it, seed by seed, with the laptop preset.
-    """
-    model = replace(_LAPTOP_MODEL, precision="bfloat16")
-    spec = _base1("seeds", 64, model, 100, 200)
-    one_one, one_two = spec.studies
-    one_one = replace(one_one, train=replace(one_one.train, val_every=25))
-    return replace(spec, studies=(one_one, one_two), seeds=(0, 1, 2))
-
-
-def _paper() -> ExperimentSpec:
-    return _base1("paper", 128, _PAPER_MODEL, 1500, 3000)
-
-
-def _full() -> ExperimentSpec:
-    paper = _paper()
-    return replace(
-        paper,
-        name="full",
-        bases=paper.bases
-        | {"cube-pyramid-sphere": SynthConfig(family="cube-pyramid-sphere", image_size=128, seed=0)},
-        studies=paper.studies
-        + (
-            FamilyStudy("2.1", TrainConfig(epochs=1500, val_every=10, model=_PAPER_MODEL)),
-            FamilyStudy("2.2", TrainConfig(epochs=2000, val_every=20, model=_PAPER_MODEL)),
-        ),
-        label_study=LabelStudy(
-            "cube-pyramid-sphere", TrainConfig(epochs=100, val_every=5, model=_PAPER_MODEL)
-        ),
-        seeds=(0, 1, 2),
-    )
-
-
-PRESETS = {"quick": _quick, "laptop": _laptop, "seeds": _seeds, "paper": _paper, "full": _full}
-
-# Printed with the results of a preset whose numbers are not the paper's evidence.
-CAVEATS = {
-    "quick": (
-        "quick preset: a smoke run (5 models of 200 optimizer steps, one seed), not the result. "
-        "At these epochs the models have not learnt the sharp image-to-shape boundary the paper's "
-        "sets probe, and two or three sets per family cannot carry a rank correlation; run the laptop preset "
-        "(or paper) for the evidence."
-    ),
-    "seeds": (
-        "seeds preset: 1/15 of the paper's epochs in bfloat16. Measured on a 2-core CPU it kept fig. 4's "
-        "checks on the seeds' means (rho 0.857) but not on every seed (0.643, 0.857, 0.929), with 1.2.6 "
-        "and 1.2.7 less clustered than at the laptop preset's 1/5: error bars for a first look; the "
-        "laptop preset (or paper) is the reference, and svrlens compare sets the two side by side."
-    ),
-}
-
-
-def preset_spec(name: str) -> ExperimentSpec:
-    """A fresh copy of a named preset."""
-    if name not in PRESETS:
-        raise ValueError(f"preset: expected one of {sorted(PRESETS)}, found {name!r}")
-    return PRESETS[name]().validate()
 
 
 def load_spec(path) -> ExperimentSpec:

@@ -34,7 +34,8 @@ from .executors import local_executor
 from .real import oracle_comparison, sec4_summary
 from .results import aggregate, check_paper_result, format_results, group_by_name
 from .runs import data_root, finished, prepare_data
-from .spec import CAVEATS, ExperimentSpec
+from .presets import CAVEATS
+from .spec import ExperimentSpec
 
 RESULTS = "results.json"
 
