@@ -150,7 +150,7 @@ def levers(quick: bool, batch: int, steps: int, flags) -> None:
     print(
         f"\nlevers on the laptop model ({size} px, decoder {width}, batch {batch}), vs float32 eager baseline"
     )
-    bf16 = "avx512_bf16" in flags or "amx_bf16" in flags
+    bf16 = bool({"avx512_bf16", "amx_bf16", "bf16"} & set(flags))
     # (name, channels_last, ModelConfig.precision, torch.compile)
     variants = [("float32 eager (baseline)", False, "float32", False)]
     variants.append(("channels_last", True, "float32", False))

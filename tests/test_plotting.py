@@ -39,3 +39,6 @@ def test_png_only_skips_the_svg_copy_within_its_block_only(tmp_path):
         raise RuntimeError
     save_figure(fig, tmp_path / "b.png")  # the default is back after the block, even after an error
     assert (tmp_path / "b.svg").stat().st_size > 0
+    with png_only():  # a PNG redrawn without its SVG leaves no SVG of the older figure beside it
+        save_figure(fig, tmp_path / "b.png")
+    assert not (tmp_path / "b.svg").exists()

@@ -33,24 +33,38 @@ def cpu_model() -> str:
 
 
 # Instruction-set extensions that change which kernels torch and numba run (and so speed, and the
-# last bits of results): vector width, fused multiply-add, bfloat16 dot products, AMX tiles.
-RELEVANT_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16")
+# last bits of results): vector width, fused multiply-add, bfloat16 dot products, AMX tiles; on
+# ARM, "bf16" (the BFloat16 extension, in /proc/cpuinfo's "Features").
+RELEVANT_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16", "bf16")
+_BFLOAT16_FLAGS = {"avx512_bf16", "amx_bf16", "bf16"}
 
 
 @lru_cache(maxsize=1)
-def cpu_flags() -> tuple[str, ...]:
-    """Which of :data:`RELEVANT_FLAGS` this CPU reports (``/proc/cpuinfo``); () where unreadable."""
+def _cpuinfo_flags() -> frozenset | None:
+    """Every flag of ``/proc/cpuinfo``'s "flags" (x86) or "Features" (ARM) line; None where
+    there is no such file or line (macOS, Windows)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                present = set(line.split(":", 1)[1].split())
-                return tuple(flag for flag in RELEVANT_FLAGS if flag in present)
+            if line.startswith(("flags", "Features")):
+                return frozenset(line.split(":", 1)[1].split())
     except OSError:
         pass
-    return ()
+    return None
+
+
+def cpu_flags() -> tuple[str, ...]:
+    """Which of :data:`RELEVANT_FLAGS` this CPU reports (``/proc/cpuinfo``); () where unreadable."""
+    present = _cpuinfo_flags() or frozenset()
+    return tuple(flag for flag in RELEVANT_FLAGS if flag in present)
+
+
+def bfloat16_arithmetic() -> bool | None:
+    """Whether this CPU has bfloat16 arithmetic (AVX512-BF16, AMX, or ARM's BF16); None where
+    the CPU's flags cannot be read. Without it torch emulates bfloat16, slower than float32."""
+    present = _cpuinfo_flags()
+    return None if present is None else bool(_BFLOAT16_FLAGS & present)
 
 
 def native_bfloat16() -> bool:
-    """Whether this CPU has bfloat16 arithmetic (AVX512-BF16 or AMX); without it torch emulates
-    bfloat16 and autocast is slower than float32."""
-    return bool({"avx512_bf16", "amx_bf16"} & set(cpu_flags()))
+    """Whether this CPU is known to have bfloat16 arithmetic (:func:`bfloat16_arithmetic`)."""
+    return bool(bfloat16_arithmetic())

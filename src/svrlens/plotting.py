@@ -55,7 +55,9 @@ def save_figure(fig, out, *, dpi: int = 120) -> Path:
     out = Path(out)
     fmt = out.suffix.lstrip(".") or "png"
     atomic_write(out, lambda handle: fig.savefig(handle, format=fmt, dpi=dpi, bbox_inches="tight"))
-    if fmt == "png" and _VECTOR_COPIES.get():
+    if fmt == "png" and not _VECTOR_COPIES.get():
+        out.with_suffix(".svg").unlink(missing_ok=True)  # never an older figure's SVG beside this PNG
+    elif fmt == "png":
         try:
             atomic_write(
                 out.with_suffix(".svg"),

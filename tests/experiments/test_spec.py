@@ -27,8 +27,8 @@ def test_preset_run_counts():
 
 
 def test_quick_preset_is_five_short_runs_whose_results_say_so():
-    from svrlens.experiments.results import format_results
     from svrlens.experiments.presets import CAVEATS
+    from svrlens.experiments.results import format_results
 
     quick, laptop = preset_spec("quick"), preset_spec("laptop")
     assert [r.name for r in quick.runs()] == ["1.1.1", "1.1.7", "1.2.1", "1.2.4", "1.2.7"]

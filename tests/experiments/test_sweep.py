@@ -312,34 +312,65 @@ def _bfloat16_spec():
     spec = tiny_spec()
     (study,) = spec.studies
     model = replace(study.train.model, precision="bfloat16")
-    return replace(spec, studies=(replace(study, train=replace(study.train, model=model)),))
+    return replace(spec, studies=(replace(study, train=replace(study.train, model=model, device="cpu")),))
 
 
 def test_bfloat16_sweeps_are_refused_where_the_cpu_only_emulates_it(tmp_path, monkeypatch, capsys):
     """Emulated bfloat16 trained the laptop model 20x slower than float32 (bench_train --levers on
     an AVX2-only EPYC): a sweep refuses it before writing anything, in one line, exit 2."""
+    import torch
+
     import svrlens._machine
     from svrlens.cli import main
     from svrlens.errors import InputError
 
-    monkeypatch.setattr(svrlens._machine, "native_bfloat16", lambda: False)
+    monkeypatch.setattr(svrlens._machine, "bfloat16_arithmetic", lambda: False)
     out = tmp_path / "out"
-    with pytest.raises(InputError, match=r"precision bfloat16: 2 runs \(1\.2\.1, …\).*emulates bfloat16"):
+    with pytest.raises(InputError, match=r"precision bfloat16: 2 runs \(1\.2\.1, …\).*emulates it"):
         reproduce(_bfloat16_spec(), out, executor=SerialExecutor(), progress=False)
     assert not out.exists()
-    assert main(["reproduce", "--preset", "seeds", "--out", str(out), "--quiet"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "42 runs" in err and "use a float32 spec" in err
-    assert not out.exists()
-    # float32 runs, and runs on a Ray cluster (whose CPUs are not this machine's), are not refused
-    sweep._check_bfloat16(tiny_spec().runs(), SerialExecutor())
+    if not torch.cuda.is_available():  # the preset's "auto" device trains on a GPU where there is one
+        assert main(["reproduce", "--preset", "seeds", "--out", str(out), "--quiet"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "42 runs" in err and "train in float32" in err
+        assert not out.exists()
+
+
+def test_what_the_bfloat16_refusal_lets_through(tmp_path, monkeypatch):
+    """float32 runs, runs whose training is complete (re-diagnosed only), a Ray cluster at an
+    address, and a CPU whose flags cannot be read; a local Ray instance is this machine."""
+    import svrlens._machine
+    from svrlens.errors import InputError
+
+    monkeypatch.setattr(svrlens._machine, "bfloat16_arithmetic", lambda: False)
+    runs = _bfloat16_spec().runs()
+    sweep._check_bfloat16(tiny_spec().runs(device="cpu"), tmp_path, SerialExecutor())
 
     class Ray:
-        name = "ray"
+        name, address = "ray", "ray://cluster:10001"
 
-    sweep._check_bfloat16(_bfloat16_spec().runs(), Ray())
-    monkeypatch.setattr(svrlens._machine, "native_bfloat16", lambda: True)
-    sweep._check_bfloat16(_bfloat16_spec().runs(), SerialExecutor())
+    sweep._check_bfloat16(runs, tmp_path, Ray())
+    Ray.address = None
+    with pytest.raises(InputError, match="2 runs"):
+        sweep._check_bfloat16(runs, tmp_path, Ray())
+    log = tmp_path / "runs" / runs[0].directory / "train" / "log.jsonl"
+    log.parent.mkdir(parents=True)
+    log.write_text("{}\n" * runs[0].train.epochs)  # its training is complete
+    with pytest.raises(InputError, match=r"1 run \(1\.2\.7\) would train"):
+        sweep._check_bfloat16(runs, tmp_path, SerialExecutor())
+    monkeypatch.setattr(svrlens._machine, "bfloat16_arithmetic", lambda: None)
+    sweep._check_bfloat16(runs, tmp_path / "fresh", SerialExecutor())
+    monkeypatch.setattr(svrlens._machine, "bfloat16_arithmetic", lambda: True)
+    sweep._check_bfloat16(runs, tmp_path / "fresh", SerialExecutor())
+
+
+def test_an_out_that_is_a_file_is_refused_in_one_line(tmp_path):
+    from svrlens.errors import InputError
+
+    (tmp_path / "afile").write_text("mine")
+    with pytest.raises(InputError, match="--out: expected a directory, found a file"):
+        reproduce(tiny_spec(), tmp_path / "afile", executor=SerialExecutor(), progress=False)
+    assert (tmp_path / "afile").read_text() == "mine"
 
 
 def test_a_sweeps_run_figures_are_png_only_and_the_reports_keep_their_svg(serial_sweep):

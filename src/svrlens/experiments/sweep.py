@@ -28,13 +28,14 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from svrlens import __version__
+from svrlens.errors import InputError
 from svrlens.io import write_json
 
 from .executors import local_executor
+from .presets import CAVEATS
 from .real import oracle_comparison, sec4_summary
 from .results import aggregate, check_paper_result, format_results, group_by_name
-from .runs import data_root, finished, prepare_data
-from .presets import CAVEATS
+from .runs import data_root, epochs_done, finished, prepare_data
 from .spec import ExperimentSpec
 
 RESULTS = "results.json"
@@ -60,7 +61,9 @@ def reproduce(spec: ExperimentSpec, out, *, executor=None, progress: bool = True
     todo = sorted(
         (run for run in runs if records[run.key] is None), key=lambda run: spec.seeds.index(run.train.seed)
     )
-    _check_bfloat16(todo, executor)  # before anything is written under out
+    if out.exists() and not out.is_dir():
+        raise InputError("--out: expected a directory, found a file", out)
+    _check_bfloat16(todo, out, executor)  # before anything is written under out
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "spec.json", spec.to_dict())
 
@@ -117,22 +120,32 @@ def reproduce(spec: ExperimentSpec, out, *, executor=None, progress: bool = True
 EMULATED_BFLOAT16_SLOWDOWN = 20
 
 
-def _check_bfloat16(runs, executor) -> None:
-    """Refuse, before anything trains, local CPU runs in bfloat16 on a CPU that only emulates it
-    (no avx512_bf16 or amx_bf16): they would take ~20x longer than in float32. A Ray cluster's
-    CPUs are not this machine's, so its runs are left to warn where they train."""
-    from svrlens._machine import cpu_flags, cpu_model, native_bfloat16
-    from svrlens.errors import InputError
+def _check_bfloat16(runs, out, executor) -> None:
+    """Refuse, before anything is written, runs that would *train* in bfloat16 on this machine's
+    CPU when it only emulates bfloat16 (no avx512_bf16, amx_bf16 or ARM bf16): ~20x slower than
+    float32. Not refused: runs whose training is complete (a new diagnosis revision only predicts
+    and diagnoses them again), runs on a GPU, a CPU whose flags cannot be read (the training
+    warns), and runs sent to a Ray cluster at an address (its CPUs are not this machine's; a
+    local Ray instance's are)."""
+    from svrlens._machine import bfloat16_arithmetic, cpu_flags, cpu_model
 
-    if getattr(executor, "name", None) == "ray" or native_bfloat16():
+    if getattr(executor, "address", None) or bfloat16_arithmetic() is not False:
         return
-    slow = [run.name for run in runs if run.train.model.precision == "bfloat16" and run.device == "cpu"]
+    slow = [
+        run.name
+        for run in runs
+        if run.train.model.precision == "bfloat16"
+        and run.device == "cpu"
+        and epochs_done(out, run) < run.train.epochs
+    ]
     if slow:
+        count = f"{len(slow)} run{'s' if len(slow) > 1 else ''} ({slow[0]}{', …' if len(slow) > 1 else ''})"
         raise InputError(
-            f"precision bfloat16: {len(slow)} runs ({slow[0]}, …) would train on this CPU ({cpu_model()}, "
-            f"flags {' '.join(sorted(cpu_flags())) or 'unknown'}), which has no avx512_bf16 or amx_bf16 and "
-            f"emulates bfloat16 about {EMULATED_BFLOAT16_SLOWDOWN}x slower than float32 (measured); "
-            "use a float32 spec (--preset laptop or quick), or a machine with bfloat16"
+            f"precision bfloat16: {count} would train on this CPU ({cpu_model()}, flags "
+            f"{' '.join(cpu_flags()) or 'none of avx2 … amx_bf16'}), which has no bfloat16 arithmetic and "
+            f"emulates it about {EMULATED_BFLOAT16_SLOWDOWN}x slower than float32 (measured); train in "
+            "float32 (the laptop and quick presets, or precision float32 in the spec), or on a machine with "
+            "avx512_bf16, AMX or a GPU"
         )
 
 

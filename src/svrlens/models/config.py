@@ -29,7 +29,8 @@ class ModelConfig:
         values (a bfloat16 coordinate would be quantised to ~2⁻⁹ of its size, as coarse as the
         sampling floor). The codewords are the encoder's bfloat16 output widened to float32; the
         loss is float32. Fast where the CPU has bfloat16 arithmetic (AVX512-BF16, AMX) or on a
-        GPU that supports bfloat16.
+        GPU that supports bfloat16; elsewhere torch emulates it, 20x slower than float32 for
+        the laptop model (measured on an AVX2-only CPU): training warns, a sweep refuses.
     """
 
     grid_size: Annotated[Int, option("side of the folding grid (points = side²)", ge=2, le=256)] = 32
