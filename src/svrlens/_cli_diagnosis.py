@@ -203,8 +203,9 @@ def add_diagnosis_parsers(commands) -> None:
         "--preset",
         choices=["quick", "laptop", "seeds", "paper", "full"],
         default="laptop",
-        help="quick (a smoke run in minutes, not the result), laptop (default, 41 min on 2 CPU cores), "
-        "seeds (three seeds of a re-scaled laptop preset, bfloat16), paper (GPU), full",
+        help="quick (a smoke run in minutes, not the result), laptop (default, 41 min on 2 cores "
+        "of an AMD Zen 5), seeds (three seeds of a re-scaled laptop preset, bfloat16: needs CPU bfloat16 "
+        "arithmetic or a GPU), paper (GPU), full",
     )
     reproduce.add_argument(
         "--spec", help="an experiment spec JSON file instead of a preset (see --print-spec; default: none)"

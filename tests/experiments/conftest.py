@@ -70,10 +70,14 @@ def differences(a, b, path: str = "") -> list:
     return [] if a == b else [(path, a, b)]
 
 
-def predictions(out) -> dict:
-    """Every run's test predictions (points and codewords) under a sweep's output directory."""
+def predictions(out, runs=None) -> dict:
+    """Every run's test predictions (points and codewords) under a sweep's output directory; with
+    ``runs``, only theirs (tests of the serial sweep add runs of changed specs to its directory)."""
     arrays = {}
+    keep = None if runs is None else {run.directory for run in runs}
     for path in sorted(Path(out).glob("runs/*/train/predictions/test.npz")):
+        if keep is not None and path.parents[2].name not in keep:
+            continue
         with np.load(path, allow_pickle=False) as archive:
             arrays[path.parents[2].name] = {k: archive[k] for k in ("points", "codewords")}
     return arrays

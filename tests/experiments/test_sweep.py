@@ -380,3 +380,19 @@ def test_a_sweeps_run_figures_are_png_only_and_the_reports_keep_their_svg(serial
         pngs = sorted(p.stem for p in run_dir.glob("*.png"))
         assert {"fig4-tendencies", "fig5-matrices", "fig6-scores", "verdict"} <= set(pngs)
         assert not list(run_dir.glob("*.svg"))
+
+
+def test_the_training_bar_counts_samples_seen_across_runs(serial_sweep):
+    """Epochs × training-set size, read from the finished runs' logs and their sets' manifests."""
+    from svrlens.experiments.executors import _EpochBar
+    from svrlens.experiments.runs import prepare_data
+
+    out, _ = serial_sweep
+    runs = tiny_spec().runs(threads=1)
+    sizes = [
+        len(json.loads((prepare_data(out, r) / "manifest.json").read_text())["splits"]["train"]) for r in runs
+    ]
+    with _EpochBar(out, runs, progress=True, desc="training") as bar:
+        assert bar.total == sum(r.train.epochs * n for r, n in zip(runs, sizes)) and bar.n == 0
+        bar.refresh_from_logs()
+        assert bar.n == bar.total  # every run finished

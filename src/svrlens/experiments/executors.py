@@ -22,6 +22,7 @@ same process.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -33,7 +34,7 @@ from tqdm.auto import tqdm
 
 from svrlens.errors import InputError
 
-from .runs import epochs_done, execute_run
+from .runs import epochs_done, execute_run, prepare_data
 from .spec import RunSpec
 
 
@@ -82,23 +83,41 @@ class SerialExecutor:
 
 
 class _EpochBar(tqdm):
-    """Epochs trained over all runs of a parallel executor, read from the runs' training logs
-    (workers train without bars of their own; on a cluster this needs the shared ``--out``)."""
+    """Training progress over all runs of a parallel executor, read from the runs' training logs
+    (workers train without bars of their own; on a cluster this needs the shared ``--out``).
+
+    Counted in training samples seen (epochs × training-set size), not epochs: a 1.1.n epoch
+    (100 samples) costs five 1.2.n epochs (20), and an epoch count made the remaining-time
+    estimate three times too long at the start of the quick preset (measured: 27 ms a sample
+    in both families on a 2-core EPYC), since its 1.1.n runs go first."""
 
     def __init__(self, out, runs: list[RunSpec], *, progress: bool, desc: str):
+        self.out, self.runs = out, runs
+        self.samples = [_train_samples(out, run) if progress else 1 for run in runs]
         super().__init__(
-            total=sum(run.train.epochs for run in runs),
+            total=sum(run.train.epochs * n for run, n in zip(runs, self.samples)),
             disable=not progress,
             desc=desc,
-            unit="epoch",
+            unit="sample",
+            unit_scale=True,
             leave=False,
             dynamic_ncols=True,
         )
-        self.out, self.runs = out, runs
 
     def refresh_from_logs(self) -> None:
         if not self.disable:
-            self.update(sum(epochs_done(self.out, run) for run in self.runs) - self.n)
+            done = sum(epochs_done(self.out, run) * n for run, n in zip(self.runs, self.samples))
+            self.update(done - self.n)
+
+
+def _train_samples(out, run: RunSpec) -> int:
+    """Training samples of a run's (already prepared) set, from its manifest; 1 where unreadable
+    (the bar then counts that run's epochs)."""
+    try:
+        manifest = json.loads((prepare_data(out, run) / "manifest.json").read_text())
+        return max(1, len(manifest["splits"]["train"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return 1
 
 
 def _process_task(run: RunSpec, out: str) -> dict:
@@ -165,7 +184,9 @@ class ProcessExecutor:
             initargs=(os.getpid(),),
         ) as pool:
             pending = {pool.submit(_process_task, run, str(Path(out).resolve())) for run in runs}
-            with _EpochBar(out, runs, progress=progress, desc=f"epochs, {self.jobs} runs at once") as epochs:
+            with _EpochBar(
+                out, runs, progress=progress, desc=f"training, {self.jobs} runs at once"
+            ) as epochs:
                 try:
                     while pending:
                         done, pending = wait(pending, timeout=2.0, return_when=FIRST_COMPLETED)
@@ -324,7 +345,7 @@ class RayExecutor:
                 )
                 for run in runs
             ]
-            with _EpochBar(out, runs, progress=progress, desc="epochs (Ray)") as epochs:
+            with _EpochBar(out, runs, progress=progress, desc="training (Ray)") as epochs:
                 while pending:
                     done, pending = ray.wait(pending, num_returns=1, timeout=2.0)
                     epochs.refresh_from_logs()

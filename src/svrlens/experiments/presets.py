@@ -120,9 +120,9 @@ PRESETS = {"quick": _quick, "laptop": _laptop, "seeds": _seeds, "paper": _paper,
 CAVEATS = {
     "quick": (
         "quick preset: a smoke run (5 models of 200 optimizer steps, one seed), not the result. "
-        "At these epochs the models have not learnt the sharp image-to-shape boundary the paper's "
-        "sets probe, and two or three sets per family cannot carry a rank correlation; run the laptop preset "
-        "(or paper) for the evidence."
+        "At these epochs a model may not yet have learnt the sharp image-to-shape boundary the paper's "
+        "sets probe (its verdicts are not yet stable across seeds), and two or three sets per family "
+        "cannot carry a rank correlation; run the laptop preset (or paper) for the evidence."
     ),
     "seeds": (
         "seeds preset: 1/15 of the paper's epochs in bfloat16. Measured on a 2-core CPU it kept fig. 4's "

@@ -39,8 +39,12 @@ def across_seeds(values, intervals=None, confidence: float = 0.95) -> dict:
     values = np.asarray(values, np.float64)
     out = {"score": float(values.mean()), "seeds": [float(v) for v in values]}
     if len(values) == 1:
-        out["interval"] = None if intervals is None else [float(v) for v in intervals[0]]
-        out["interval_kind"] = "bootstrap over test samples (one seed)"
+        out["interval"] = (
+            None if intervals is None or intervals[0] is None else [float(v) for v in intervals[0]]
+        )
+        # The seed's own bootstrap: over training samples for the image and shape tendencies,
+        # over test samples for the outputs' and the scores'.
+        out["interval_kind"] = None if out["interval"] is None else "this seed's bootstrap (one seed)"
     else:
         half = stats.t.ppf((1 + confidence) / 2, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
         out["interval"] = [float(values.mean() - half), float(values.mean() + half)]

@@ -28,6 +28,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from svrlens import __version__
+from svrlens._machine import cpu_flags, cpu_model
 from svrlens.errors import InputError
 from svrlens.io import write_json
 
@@ -127,7 +128,7 @@ def _check_bfloat16(runs, out, executor) -> None:
     and diagnoses them again), runs on a GPU, a CPU whose flags cannot be read (the training
     warns), and runs sent to a Ray cluster at an address (its CPUs are not this machine's; a
     local Ray instance's are)."""
-    from svrlens._machine import bfloat16_arithmetic, cpu_flags, cpu_model
+    from svrlens._machine import bfloat16_arithmetic
 
     if getattr(executor, "address", None) or bfloat16_arithmetic() is not False:
         return
@@ -179,24 +180,17 @@ def _git_commit() -> str | None:
 
 
 def hardware() -> dict:
-    """Platform, Python, CPU model and count, GPU name (None without CUDA), torch and numpy versions."""
+    """Platform, Python, CPU model, flags and count, GPU name (None without CUDA), torch and numpy."""
     import os
 
     import torch
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     return {
         "platform": platform.platform(),
         "python": platform.python_version(),
-        "cpu": cpu,
+        "cpu": cpu_model(),
+        "cpu_flags": list(cpu_flags()),  # "AMD EPYC" names more than one CPU generation
         "cpu_count": os.cpu_count(),
         "gpu": gpu,
         "torch": torch.__version__,
