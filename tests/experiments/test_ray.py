@@ -57,3 +57,17 @@ def test_the_symmetric_block_path_computes_one_triangle(rng):
     assert sum(b.size for b in blocks) < 13 * 13 * 0.7  # about half the pairs of all rows
     square = assemble_symmetric(13, ranges, blocks)
     assert np.array_equal(square, pairwise_chamfer(a))
+
+
+def test_no_cluster_at_the_address_is_one_line_not_a_traceback(monkeypatch):
+    """ray.init raises ConnectionError when nothing answers at --ray-address (measured: "auto"
+    with no cluster at once; an unreachable host after minutes, so it is simulated here)."""
+    from svrlens.errors import InputError
+
+    def no_cluster(**kwargs):
+        raise ConnectionError("Could not find any running Ray instance.")
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", no_cluster)
+    with pytest.raises(InputError, match=r"--ray-address auto: no Ray cluster answered \(Could not find"):
+        RayExecutor(address="auto").run_settings()

@@ -396,3 +396,17 @@ def test_the_training_bar_counts_samples_seen_across_runs(serial_sweep):
         assert bar.total == sum(r.train.epochs * n for r, n in zip(runs, sizes)) and bar.n == 0
         bar.refresh_from_logs()
         assert bar.n == bar.total  # every run finished
+
+
+def test_a_cuda_spec_without_cuda_is_refused_before_anything_trains(tmp_path, monkeypatch):
+    import torch
+
+    from svrlens.errors import InputError
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    spec = tiny_spec()
+    (study,) = spec.studies
+    spec = replace(spec, studies=(replace(study, train=replace(study.train, device="cuda")),))
+    with pytest.raises(InputError, match=r"device cuda: 2 runs \(1\.2\.1, …\) planned for a CUDA device"):
+        reproduce(spec, tmp_path / "out", executor=SerialExecutor(), progress=False)
+    assert not (tmp_path / "out").exists()

@@ -311,13 +311,16 @@ class RayExecutor:
     def _connect(self):
         ray = _import_ray()
         if not ray.is_initialized():
-            ray.init(
-                address=self.address,
-                num_cpus=None if self.address else self.num_cpus,
-                include_dashboard=False,
-                log_to_driver=False,
-                configure_logging=False,
-            )
+            try:
+                ray.init(
+                    address=self.address,
+                    num_cpus=None if self.address else self.num_cpus,
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    configure_logging=False,
+                )
+            except ConnectionError as error:  # no cluster at that address: the user's, not a bug
+                raise InputError(f"--ray-address {self.address}: no Ray cluster answered ({error})") from None
             self._started_here = True
         return ray
 

@@ -64,7 +64,8 @@ def reproduce(spec: ExperimentSpec, out, *, executor=None, progress: bool = True
     )
     if out.exists() and not out.is_dir():
         raise InputError("--out: expected a directory, found a file", out)
-    _check_bfloat16(todo, out, executor)  # before anything is written under out
+    _check_cuda(todo, executor)  # both before anything is written under out
+    _check_bfloat16(todo, out, executor)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "spec.json", spec.to_dict())
 
@@ -116,6 +117,24 @@ def reproduce(spec: ExperimentSpec, out, *, executor=None, progress: bool = True
     return results
 
 
+def _check_cuda(runs, executor) -> None:
+    """Refuse runs planned for a CUDA device (``"device": "cuda"`` in a spec) where this process
+    sees none, before anything is written (each run would refuse only after the others trained);
+    a Ray cluster at an address has its own GPUs."""
+    import torch
+
+    if getattr(executor, "address", None) or torch.cuda.is_available():
+        return
+    cuda = [run.name for run in runs if run.device == "cuda"]
+    if cuda:
+        raise InputError(f"device cuda: {_runs_named(cuda)} planned for a CUDA device; torch sees none here")
+
+
+def _runs_named(names: list[str]) -> str:
+    """ "1 run (1.2.7)", "3 runs (1.1.1, …)"."""
+    return f"{len(names)} run{'s' if len(names) > 1 else ''} ({names[0]}{', …' if len(names) > 1 else ''})"
+
+
 # Measured with benchmarks/bench_train.py --levers --threads 1 on an AMD EPYC with AVX2 and no
 # avx512_bf16: bfloat16 autocast trained the laptop model at 0.05x the speed of float32.
 EMULATED_BFLOAT16_SLOWDOWN = 20
@@ -140,9 +159,8 @@ def _check_bfloat16(runs, out, executor) -> None:
         and epochs_done(out, run) < run.train.epochs
     ]
     if slow:
-        count = f"{len(slow)} run{'s' if len(slow) > 1 else ''} ({slow[0]}{', …' if len(slow) > 1 else ''})"
         raise InputError(
-            f"precision bfloat16: {count} would train on this CPU ({cpu_model()}, flags "
+            f"precision bfloat16: {_runs_named(slow)} would train on this CPU ({cpu_model()}, flags "
             f"{' '.join(cpu_flags()) or 'none of avx2 … amx_bf16'}), which has no bfloat16 arithmetic and "
             f"emulates it about {EMULATED_BFLOAT16_SLOWDOWN}x slower than float32 (measured); train in "
             "float32 (the laptop and quick presets, or precision float32 in the spec), or on a machine with "
