@@ -58,6 +58,11 @@ def cpu_flags() -> tuple[str, ...]:
     return tuple(flag for flag in RELEVANT_FLAGS if flag in present)
 
 
+# How much slower the laptop model trained in emulated bfloat16 than in float32 (bench_train.py
+# --levers --threads 1 on an AMD EPYC with AVX2 and no avx512_bf16: 0.05x); quoted in messages.
+EMULATED_BFLOAT16_SLOWDOWN = 20
+
+
 def bfloat16_arithmetic() -> bool | None:
     """Whether this CPU has bfloat16 arithmetic (AVX512-BF16, AMX, or ARM's BF16); None where
     the CPU's flags cannot be read. Without it torch emulates bfloat16, slower than float32."""

@@ -27,8 +27,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from svrlens import __version__
-from svrlens._machine import cpu_flags, cpu_model
+from svrlens import __version__, _machine
 from svrlens.errors import InputError
 from svrlens.io import write_json
 
@@ -135,11 +134,6 @@ def _runs_named(names: list[str]) -> str:
     return f"{len(names)} run{'s' if len(names) > 1 else ''} ({names[0]}{', …' if len(names) > 1 else ''})"
 
 
-# Measured with benchmarks/bench_train.py --levers --threads 1 on an AMD EPYC with AVX2 and no
-# avx512_bf16: bfloat16 autocast trained the laptop model at 0.05x the speed of float32.
-EMULATED_BFLOAT16_SLOWDOWN = 20
-
-
 def _check_bfloat16(runs, out, executor) -> None:
     """Refuse, before anything is written, runs that would *train* in bfloat16 on this machine's
     CPU when it only emulates bfloat16 (no avx512_bf16, amx_bf16 or ARM bf16): ~20x slower than
@@ -147,9 +141,7 @@ def _check_bfloat16(runs, out, executor) -> None:
     and diagnoses them again), runs on a GPU, a CPU whose flags cannot be read (the training
     warns), and runs sent to a Ray cluster at an address (its CPUs are not this machine's; a
     local Ray instance's are)."""
-    from svrlens._machine import bfloat16_arithmetic
-
-    if getattr(executor, "address", None) or bfloat16_arithmetic() is not False:
+    if getattr(executor, "address", None) or _machine.bfloat16_arithmetic() is not False:
         return
     slow = [
         run.name
@@ -159,11 +151,12 @@ def _check_bfloat16(runs, out, executor) -> None:
         and epochs_done(out, run) < run.train.epochs
     ]
     if slow:
+        flags = " ".join(_machine.cpu_flags()) or "none of avx2 … amx_bf16"
         raise InputError(
-            f"precision bfloat16: {_runs_named(slow)} would train on this CPU ({cpu_model()}, flags "
-            f"{' '.join(cpu_flags()) or 'none of avx2 … amx_bf16'}), which has no bfloat16 arithmetic and "
-            f"emulates it about {EMULATED_BFLOAT16_SLOWDOWN}x slower than float32 (measured); train in "
-            "float32 (the laptop and quick presets, or precision float32 in the spec), or on a machine with "
+            f"precision bfloat16: {_runs_named(slow)} would train on this CPU ({_machine.cpu_model()}, "
+            f"flags {flags}), which has no bfloat16 arithmetic and emulates it about "
+            f"{_machine.EMULATED_BFLOAT16_SLOWDOWN}x slower than float32 (measured); train in float32 (the "
+            "laptop and quick presets, or precision float32 in the spec), or on a machine with "
             "avx512_bf16, AMX or a GPU"
         )
 
@@ -207,8 +200,8 @@ def hardware() -> dict:
     return {
         "platform": platform.platform(),
         "python": platform.python_version(),
-        "cpu": cpu_model(),
-        "cpu_flags": list(cpu_flags()),  # "AMD EPYC" names more than one CPU generation
+        "cpu": _machine.cpu_model(),
+        "cpu_flags": list(_machine.cpu_flags()),  # "AMD EPYC" names more than one CPU generation
         "cpu_count": os.cpu_count(),
         "gpu": gpu,
         "torch": torch.__version__,

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from svrlens._machine import native_bfloat16
+from svrlens._machine import EMULATED_BFLOAT16_SLOWDOWN, native_bfloat16
 from svrlens.data import Dataset
 from svrlens.data.folder import open_dataset
 from svrlens.errors import InputError
@@ -277,7 +277,8 @@ def _train(
     if config.model.precision == "bfloat16" and device.type == "cpu" and not native_bfloat16():
         warnings.warn(
             "precision bfloat16 on a CPU without bfloat16 arithmetic (no avx512_bf16, amx_bf16): "
-            "emulated, slower than float32 (the laptop model trained 20x slower on an AVX2-only CPU)",
+            f"emulated, slower than float32 (the laptop model trained {EMULATED_BFLOAT16_SLOWDOWN}x slower "
+            "on an AVX2-only CPU)",
             stacklevel=3,
         )
     # Model, optimizer, and resume (an explicit request, checked against the run directory)
