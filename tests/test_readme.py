@@ -80,7 +80,8 @@ def test_seeds_preset_row_matches_the_code():
     trains = {study.family: study.train for study in spec.studies}
     assert _numbers(epochs)[:2] == [trains["1.1"].epochs, trains["1.2"].epochs]
     assert f"every {trains['1.1'].val_every} epochs" in epochs and "seeds 0, 1, 2" in epochs
-    assert "bfloat16" in model and trains["1.2"].model.precision == "bfloat16"
+    assert "1.1.n in bfloat16" in model and trains["1.1"].model.precision == "bfloat16"
+    assert "1.2.n in float32" in model and trains["1.2"].model.precision == "float32"
     assert _numbers(runs)[0] == len(spec.runs())
 
 

@@ -370,7 +370,7 @@ def _rows():
                 ("--epochs", "1.5", "invalid int value: '1.5'"),
                 ("--lr", "nan", "expected a finite number"),
                 ("--lr", "-1", "expected a value > 0"),
-                ("--device", "bogus", "expected auto, cpu, cuda or cuda:N, found 'bogus'"),
+                ("--device", "bogus", "expected auto, cpu, mps, cuda or cuda:N, found 'bogus'"),
                 ("--device", "cuda:99", "device: expected a CUDA device this machine has"),
                 ("--batch-size", "1", "expected a value ≥ 2, found 1"),
                 ("--image-size", "8", "expected a value ≥ 32, found 8"),

@@ -61,6 +61,8 @@ def test_undefined_seed_values_are_left_out_of_the_difference():
     second["datasets"]["1.2.7"]["statistic"]["seeds"] = [None, 0.5]
     row = compare_results(_results(), second)["sets"]["1.2.7"]["statistic"]
     assert row["difference"] == pytest.approx(0.5 - 0.35) and row["interval"] is None
+    printed = format_comparison(compare_results(_results(), second), ("a", "b"))
+    assert "+0.150 (no interval: one seed on a side)" in printed
 
 
 def test_compare_cli_writes_json_and_figure_and_refuses_bad_input(tmp_path, capsys):
@@ -78,6 +80,8 @@ def test_compare_cli_writes_json_and_figure_and_refuses_bad_input(tmp_path, caps
         ([str(tmp_path / "missing")], "no such results file"),
         ([str(tmp_path / "list.json")], "not a sweep's results.json"),
         ([str(tmp_path / "b.json"), "--labels", "only-one"], "--labels: expected two names"),
+        ([str(tmp_path / "b.json"), "--labels", "x, x"], "--labels: expected two different names"),
+        ([str(tmp_path / "a")], "the same path twice; name the two with --labels"),
     ):
         assert main(["compare", str(tmp_path / "a"), *args]) == 2
         error = capsys.readouterr().err
@@ -136,7 +140,7 @@ def test_outputs_never_overwrite_inputs_and_bad_outputs_write_nothing(tmp_path, 
         (["--figure", str(tmp_path / "f.txt"), "--json", str(tmp_path / "j.json")], "--figure: expected a"),
         (["--json", ""], "--json: expected a new output file"),
     ):
-        assert main(["compare", str(fine), str(fine), *extra]) == 2, extra
+        assert main(["compare", str(fine), str(fine), "--labels", "a,b", *extra]) == 2, extra
         assert message in capsys.readouterr().err
     assert main(["compare", str(fine), str(tmp_path / "other.json")]) == 2
     assert "no data set in common" in capsys.readouterr().err

@@ -200,6 +200,13 @@ def test_main_claim_recognition_in_case_1_only():
     sets["1.2.7"] = _entry("1.2", 7, 0.9, case=1, verdict="mixed")
     claim = check_paper_result(sets)["main_claim"]
     assert claim["status"] == "failed" and claim["broken"] == ["1.2.7"]
+    from svrlens.experiments.results import format_results
+
+    printed = format_results({"datasets": {}, "checks": {"main_claim": claim}})
+    assert (
+        "main_claim: recognition in Case 1, reconstruction in Cases 2 and 3 (sec. 3.1); "
+        "broken by 1.2.7 (Case 1, mixed): NOT reproduced" in printed
+    )
 
 
 def test_across_seed_intervals_come_from_the_seeds_values():
@@ -332,7 +339,7 @@ def test_bfloat16_sweeps_are_refused_where_the_cpu_only_emulates_it(tmp_path, mo
     if not torch.cuda.is_available():  # the preset's "auto" device trains on a GPU where there is one
         assert main(["reproduce", "--preset", "seeds", "--out", str(out), "--quiet"]) == 2
         err = capsys.readouterr().err.strip()
-        assert len(err.splitlines()) == 1 and "42 runs" in err and "train in float32" in err
+        assert len(err.splitlines()) == 1 and "21 runs (1.1.1" in err and "train in float32" in err
         assert not out.exists()
 
 
@@ -408,5 +415,19 @@ def test_a_cuda_spec_without_cuda_is_refused_before_anything_trains(tmp_path, mo
     (study,) = spec.studies
     spec = replace(spec, studies=(replace(study, train=replace(study.train, device="cuda")),))
     with pytest.raises(InputError, match=r"device cuda: 2 runs \(1\.2\.1, …\) planned for a CUDA device"):
+        reproduce(spec, tmp_path / "out", executor=SerialExecutor(), progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_mps_spec_without_mps_is_refused_before_anything_trains(tmp_path, monkeypatch):
+    import torch
+
+    from svrlens.errors import InputError
+
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    spec = tiny_spec()
+    (study,) = spec.studies
+    spec = replace(spec, studies=(replace(study, train=replace(study.train, device="mps")),))
+    with pytest.raises(InputError, match=r"device mps: 2 runs \(1\.2\.1, …\) planned for an MPS device"):
         reproduce(spec, tmp_path / "out", executor=SerialExecutor(), progress=False)
     assert not (tmp_path / "out").exists()

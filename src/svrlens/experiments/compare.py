@@ -152,7 +152,9 @@ def _difference(row: dict) -> str:
         return "–"
     interval = row["interval"]
     if interval is None:
-        return f"{row['difference']:+.3f}"
+        seeds = min(sum(v is not None for v in row[side]) for side in ("first", "second"))
+        why = "one seed on a side" if seeds < 2 else "no spread between seeds"
+        return f"{row['difference']:+.3f} (no interval: {why})"
     spread = "within seed spread" if row["within_seed_spread"] else "beyond it"
     return f"{row['difference']:+.3f} [{interval[0]:+.2f}, {interval[1]:+.2f}] {spread}"
 

@@ -308,6 +308,17 @@ def check_word(check: dict) -> str:
     return {"passed": "REPRODUCED", "failed": "NOT reproduced"}.get(check["status"], "NOT MADE")
 
 
+MAIN_CLAIM = "recognition in Case 1, reconstruction in Cases 2 and 3 (sec. 3.1)"
+
+
+def broken_text(check: dict) -> str:
+    """ "1.1.2 (Case 3, mixed), 1.2.6 (Case 1, mixed)" for the sets that break ``main_claim``
+    (each with its Case and the verdict it read), "none" when none does."""
+    cases, verdicts = check.get("cases", {}), check.get("verdicts", {})
+    named = [f"{k} (Case {cases.get(k)}, {verdicts.get(k)})" for k in check["broken"]]
+    return ", ".join(named) or "none"
+
+
 def seeds_rho_text(check: dict) -> str:
     """ "; per seed 0.821, 0.714, 0.536 (their mean 0.690 [0.33, 1.00])" for a check with
     per-seed Spearman ρ over several seeds (the check itself is the ρ of the seeds' mean
@@ -333,17 +344,14 @@ def _check_lines(checks: dict) -> list[str]:
         (
             "flat_1.1",
             lambda c: (
-                f"output tendency at or below the lowest 1.2.n ({c['lowest_1.2']}, upper bound "
-                f"{c['ceiling']:.3f}) within the intervals"
-                + (f"; above: {', '.join(c['above'])}" if c["above"] else "")
+                f"no 1.1.n output tendency wholly above the lowest 1.2.n's ({c['lowest_1.2']}: "
+                f"interval up to {c['ceiling']:.3f})"
+                + (f"; wholly above: {', '.join(c['above'])}" if c["above"] else "")
             ),
         ),
         (
             "main_claim",
-            lambda c: (
-                "recognition in Case 1 only"
-                + (f"; broken by {', '.join(c['broken'])}" if c["broken"] else "")
-            ),
+            lambda c: MAIN_CLAIM + (f"; broken by {broken_text(c)}" if c["broken"] else ""),
         ),
         *(
             (

@@ -12,7 +12,8 @@
                   (svrlens.experiments.real)
     checks        the paper's result, tested (svrlens.experiments.results): across 1.2.n the
                   output tendency rises with n (Spearman ρ ≥ 0.7); across 1.1.n it stays at or
-                  below the lowest 1.2.n; the verdict is recognition in Case 1 only
+                  below the lowest 1.2.n; the verdict is recognition in Case 1, reconstruction
+                  in Cases 2 and 3
     provenance    svrlens version, git commit, executor, hardware, data hashes, timings
 """
 
@@ -63,7 +64,7 @@ def reproduce(spec: ExperimentSpec, out, *, executor=None, progress: bool = True
     )
     if out.exists() and not out.is_dir():
         raise InputError("--out: expected a directory, found a file", out)
-    _check_cuda(todo, executor)  # both before anything is written under out
+    _check_accelerators(todo, executor)  # both before anything is written under out
     _check_bfloat16(todo, out, executor)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "spec.json", spec.to_dict())
@@ -116,17 +117,24 @@ def reproduce(spec: ExperimentSpec, out, *, executor=None, progress: bool = True
     return results
 
 
-def _check_cuda(runs, executor) -> None:
-    """Refuse runs planned for a CUDA device (``"device": "cuda"`` in a spec) where this process
-    sees none, before anything is written (each run would refuse only after the others trained);
-    a Ray cluster at an address has its own GPUs."""
+def _check_accelerators(runs, executor) -> None:
+    """Refuse runs planned for a CUDA or MPS device (``"device": "cuda"`` / ``"mps"`` in a spec)
+    where this process sees none, before anything is written (each run would refuse only after
+    the others trained); a Ray cluster at an address has its own devices."""
     import torch
 
-    if getattr(executor, "address", None) or torch.cuda.is_available():
+    if getattr(executor, "address", None):
         return
-    cuda = [run.name for run in runs if run.device == "cuda"]
-    if cuda:
-        raise InputError(f"device cuda: {_runs_named(cuda)} planned for a CUDA device; torch sees none here")
+    present = {
+        "cuda": ("a CUDA", torch.cuda.is_available),
+        "mps": ("an MPS", torch.backends.mps.is_available),
+    }
+    for kind, (device, available) in present.items():
+        planned = [run.name for run in runs if run.device == kind]
+        if planned and not available():
+            raise InputError(
+                f"device {kind}: {_runs_named(planned)} planned for {device} device; torch sees none here"
+            )
 
 
 def _runs_named(names: list[str]) -> str:

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from svrlens.errors import InputError
-from svrlens.experiments.results import seeds_rho_text
+from svrlens.experiments.results import MAIN_CLAIM, broken_text, seeds_rho_text
 from svrlens.io import read_json, write_text
 
 from . import figures
@@ -70,7 +70,7 @@ def _checks(checks: dict | None) -> list[dict]:
         "trend_dispersion-shape": "dispersion-shape.n: the predictions' dispersion score rises with the "
         "training shapes' (Zhou et al. 2021)",
         "flat_1.1": "1.1.1 → 1.1.7: the output tendency stays at or below the lowest 1.2.n (fig. 4)",
-        "main_claim": "the verdict is recognition in Case 1 and reconstruction in Cases 2 and 3 (sec. 3.1)",
+        "main_claim": f"the verdict is {MAIN_CLAIM}",
     }
     out = []
     for key, text in described.items():
@@ -86,7 +86,7 @@ def _checks(checks: dict | None) -> list[dict]:
                 f" — lowest 1.2.n {c['lowest_1.2']} (upper bound {c['ceiling']:.3f}); "
                 f"above it: {', '.join(c['above']) or 'none'}"
             ),
-            "main_claim": lambda c: f" — broken by: {', '.join(c['broken']) or 'none'}",
+            "main_claim": lambda c: f" — broken by: {broken_text(c)}",
             "trend_dispersion-image": lambda c: f" — Spearman ρ = {c['spearman_rho']:.3f} (needs ≤ −0.7)",
             "trend_dispersion-shape": lambda c: f" — Spearman ρ = {c['spearman_rho']:.3f} (needs ≥ 0.7)",
         }[key]

@@ -17,7 +17,7 @@ _DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 
 def _device_name(name: str) -> str:
     if not _DEVICE.fullmatch(name):
-        raise ValueError("auto, cpu, cuda or cuda:N")
+        raise ValueError("auto, cpu, mps, cuda or cuda:N")
     return name
 
 
