@@ -314,9 +314,12 @@ MAIN_CLAIM = "recognition in Case 1, reconstruction in Cases 2 and 3 (sec. 3.1)"
 def broken_text(check: dict) -> str:
     """ "1.1.2 (Case 3, mixed), 1.2.6 (Case 1, mixed)" for the sets that break ``main_claim``
     (each with its Case and the verdict it read), "none" when none does."""
-    cases, verdicts = check.get("cases", {}), check.get("verdicts", {})
-    named = [f"{k} (Case {cases.get(k)}, {verdicts.get(k)})" for k in check["broken"]]
-    return ", ".join(named) or "none"
+    cases, verdicts = check.get("cases") or {}, check.get("verdicts") or {}
+
+    def named(k):  # results files written before cases were recorded name the set alone
+        return f"{k} (Case {cases[k]}, {verdicts[k]})" if k in cases and k in verdicts else k
+
+    return ", ".join(named(k) for k in check["broken"]) or "none"
 
 
 def seeds_rho_text(check: dict) -> str:
