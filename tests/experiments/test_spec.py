@@ -113,6 +113,10 @@ def test_unknown_preset():
             "bases.cube-sphere.n_shapes: expected a value ≤ 10,000,000",
         ),
         (
+            lambda d: d["bases"]["cube-sphere"].update(n_shapes=20),
+            "bases.cube-sphere.n_shapes: study 1.2 draws 20 training shapes, but 20 shapes leave 14",
+        ),
+        (
             lambda d: d["bases"]["cube-sphere"].update(n_points=10**9),
             "bases.cube-sphere.n_points: expected a value ≤ 1,000,000",
         ),

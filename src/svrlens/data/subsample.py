@@ -47,6 +47,13 @@ def n_sets(family: str) -> int:
     return FAMILY_SETS.get(family, N_SETS)
 
 
+def training_shapes_needed(family: str) -> int:
+    """How many shapes a family's sets draw from their base's training split (samples per cluster
+    × clusters: 100 for 1.1 and 2.1, 20 for 1.2 and the dispersion arms, 30 for 2.2)."""
+    centres, per_cluster, _, _ = _design(family)
+    return per_cluster * len(centres)
+
+
 def _design(family: str):
     """(centres in weight space (C, K), samples per cluster, spreads (7,), end-shape targets?)."""
     if family == "1.1":

@@ -132,10 +132,15 @@ def morph_weights(family: str, n_shapes: int, seed: int) -> np.ndarray:
     return lattice[keep]
 
 
+def training_split_size(n_shapes: int) -> int:
+    """How many of ``n_shapes`` shapes :func:`random_splits` puts in the training split."""
+    return int(round(SPLIT_FRACTIONS["train"] * n_shapes))
+
+
 def random_splits(n_shapes: int, seed: int) -> dict:
     """Seeded random split in the paper's 70 / 20 / 10 % proportions (train / test / val)."""
     order = np.random.default_rng([seed, 2]).permutation(n_shapes)
-    n_train = int(round(SPLIT_FRACTIONS["train"] * n_shapes))
+    n_train = training_split_size(n_shapes)
     n_test = int(round(SPLIT_FRACTIONS["test"] * n_shapes))
     return {
         "train": np.sort(order[:n_train]),

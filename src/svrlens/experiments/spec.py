@@ -22,7 +22,8 @@ from pathlib import Path
 
 from svrlens import __version__
 from svrlens.data import SynthConfig
-from svrlens.data.subsample import FAMILY_BASE, n_sets
+from svrlens.data.subsample import FAMILY_BASE, n_sets, training_shapes_needed
+from svrlens.data.synth import training_split_size
 from svrlens.errors import InputError
 from svrlens.evaluation.config import EvaluationConfig
 from svrlens.io import known_keys, read_json
@@ -97,6 +98,7 @@ class ExperimentSpec:
                 raise ValueError(
                     f"study {study.family}: expected sets within 1…{count}, found {list(study.sets)}"
                 )
+            _check_base_size(study.family, FAMILY_BASE[study.family], self.bases[FAMILY_BASE[study.family]])
             study.train.validate()
         if self.label_study is not None:
             if self.label_study.base not in self.bases:
@@ -255,6 +257,18 @@ def _string(value, where: str) -> str:
 
 def _train_config(value, where: str) -> TrainConfig:
     return TrainConfig.from_dict(value, f"{where}.")
+
+
+def _check_base_size(family: str, key: str, base: SynthConfig) -> None:
+    """A family's sets draw a fixed number of shapes from their base's training split: too small a
+    base is refused here, before any data is written (subsampling would refuse it only after)."""
+    n_shapes = base.resolved().n_shapes
+    needed, available = training_shapes_needed(family), training_split_size(n_shapes)
+    if available < needed:
+        raise ValueError(
+            f"bases.{key}.n_shapes: study {family} draws {needed} training shapes, but {n_shapes} "
+            f"shapes leave {available} for training"
+        )
 
 
 def device_kind(device: str) -> str:
