@@ -135,30 +135,59 @@ def _cmd_compare(args) -> int:
     labels = [args.first, args.second] if args.labels is None else [x.strip() for x in args.labels.split(",")]
     if len(labels) != 2 or not all(labels):
         raise InputError(f"--labels: expected two names separated by a comma, found {args.labels!r}")
-    if labels[0] == labels[1]:
-        if args.labels is None:
-            raise InputError(
-                f"{args.second}: the same path twice; name the two with --labels to compare it with itself"
-            )
+    if labels[0] == labels[1] and args.labels is not None:
         raise InputError(f"--labels: expected two different names, found {labels[0]!r} twice")
-    paths = [Path(p) for p in (args.first, args.second)]
-    inputs = {(p / "results.json" if p.is_dir() else p).resolve() for p in paths}
-    for option, value in (("--json", args.json), ("--figure", args.figure)):
-        if value is not None and (not value.strip() or Path(value).resolve() in inputs):
-            raise InputError(f"{option}: expected a new output file, found {value!r} (empty, or an input)")
-    if args.figure is not None and Path(args.figure).suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise InputError(f"--figure: expected a .png, .svg or .pdf file, found {args.figure!r}")
+    inputs = [
+        (p / "results.json" if p.is_dir() else p).resolve() for p in map(Path, (args.first, args.second))
+    ]
+    if inputs[0] == inputs[1] and args.labels is None:
+        raise InputError(
+            f"{args.second}: the same results file twice; name the two with --labels to compare it"
+        )
+    outputs = _compare_outputs(args.json, args.figure)
+    if set(outputs.values()) & set(inputs):
+        option = next(o for o, path in outputs.items() if path in inputs)
+        raise InputError(f"{option}: expected a new output file, found one of the inputs")
     first, second = load_results(args.first), load_results(args.second)
     comparison = compare_results(first, second)
     print(format_comparison(comparison, (labels[0], labels[1])))
+    figures = []
     if args.figure:  # first: the likelier to fail, and then nothing is written
         from svrlens.report.figures import comparison as comparison_figure
 
+        figures = [p for o, p in outputs.items() if o.startswith("--figure") and not p.exists()]
         print(f"wrote {comparison_figure(first, second, (labels[0], labels[1]), Path(args.figure))}")
     if args.json:
-        write_json(args.json, comparison | {"labels": labels})
+        try:
+            write_json(args.json, comparison | {"labels": labels})
+        except BaseException:  # nothing half-written: the figure goes with the JSON that failed
+            for path in figures:
+                path.unlink(missing_ok=True)
+            raise
         print(f"wrote {args.json}")
     return 0
+
+
+def _compare_outputs(json_path: str | None, figure: str | None) -> dict:
+    """The files ``svrlens compare`` would write, by option (a .png figure has an .svg beside it),
+    resolved; InputError for an empty name, a directory, or a figure of another format."""
+    from pathlib import Path
+
+    from svrlens.errors import InputError
+
+    outputs = {}
+    for option, value in (("--json", json_path), ("--figure", figure)):
+        if value is None:
+            continue
+        if not value.strip() or value.endswith(("/", "\\")) or Path(value).is_dir():
+            raise InputError(f"{option}: expected a new output file, found {value!r} (empty, or a directory)")
+        outputs[option] = Path(value).resolve()
+    if figure is not None:
+        if Path(figure).suffix.lower() not in (".png", ".svg", ".pdf"):
+            raise InputError(f"--figure: expected a .png, .svg or .pdf file, found {figure!r}")
+        if Path(figure).suffix.lower() == ".png":
+            outputs["--figure (its .svg)"] = outputs["--figure"].with_suffix(".svg")
+    return outputs
 
 
 def _add_evaluation_options(parser) -> None:
@@ -211,7 +240,7 @@ def add_diagnosis_parsers(commands) -> None:
         default="laptop",
         help="quick (a smoke run in minutes, not the result), laptop (default, 41 min on 2 cores "
         "of an AMD Zen 5), seeds (three seeds of a re-scaled laptop preset, 34 min on 2 cores of "
-        "a Zen 5 host 1.5x faster than laptop's; its 1.1.n runs in bfloat16 need CPU bfloat16 arithmetic "
+        "a Zen 5 host 1.5-1.9x faster than laptop's; its 1.1.n runs in bfloat16 need CPU bfloat16 arithmetic "
         "or a GPU), paper (GPU), full",
     )
     reproduce.add_argument(

@@ -81,7 +81,8 @@ def test_compare_cli_writes_json_and_figure_and_refuses_bad_input(tmp_path, caps
         ([str(tmp_path / "list.json")], "not a sweep's results.json"),
         ([str(tmp_path / "b.json"), "--labels", "only-one"], "--labels: expected two names"),
         ([str(tmp_path / "b.json"), "--labels", "x, x"], "--labels: expected two different names"),
-        ([str(tmp_path / "a")], "the same path twice; name the two with --labels"),
+        ([str(tmp_path / "a")], "the same results file twice; name the two with --labels"),
+        ([str(tmp_path / "a" / "results.json")], "the same results file twice"),
     ):
         assert main(["compare", str(tmp_path / "a"), *args]) == 2
         error = capsys.readouterr().err
@@ -145,3 +146,22 @@ def test_outputs_never_overwrite_inputs_and_bad_outputs_write_nothing(tmp_path, 
     assert main(["compare", str(fine), str(tmp_path / "other.json")]) == 2
     assert "no data set in common" in capsys.readouterr().err
     assert json.loads(fine.read_text()) == _results() and not (tmp_path / "j.json").exists()
+    other = tmp_path / "other.svg"  # a .png figure's .svg sibling is an output too
+    other.write_text(json.dumps(_results()))
+    assert main(["compare", str(fine), str(other), "--figure", str(tmp_path / "other.png")]) == 2
+    assert "--figure (its .svg): expected a new output file" in capsys.readouterr().err
+    assert main(["compare", str(fine), str(other), "--json", str(tmp_path / "newdir") + "/"]) == 2
+    assert "(empty, or a directory)" in capsys.readouterr().err and not (tmp_path / "newdir").exists()
+
+
+def test_a_json_that_cannot_be_written_takes_the_figure_with_it(tmp_path, capsys):
+    """The figure is written first; when the JSON then fails, nothing of the call remains."""
+    fine, shifted = tmp_path / "fine.json", tmp_path / "shifted.json"
+    fine.write_text(json.dumps(_results()))
+    shifted.write_text(json.dumps(_results(shift=0.1)))
+    (tmp_path / "blocker").write_text("a file where the JSON's directory would be")
+    figure = tmp_path / "fig.png"
+    args = ["compare", str(fine), str(shifted), "--figure", str(figure)]
+    assert main([*args, "--json", str(tmp_path / "blocker" / "c.json")]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    assert not figure.exists() and not figure.with_suffix(".svg").exists()

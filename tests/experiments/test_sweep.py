@@ -434,3 +434,8 @@ def test_an_mps_spec_without_mps_is_refused_before_anything_trains(tmp_path, mon
     with pytest.raises(InputError, match=r"device mps: 2 runs \(1\.2\.1, …\) planned for an MPS device"):
         reproduce(spec, tmp_path / "out", executor=SerialExecutor(), progress=False)
     assert not (tmp_path / "out").exists()
+    # a local Ray instance plans every run for "cpu" (its run_settings); the config's mps still counts
+    runs = spec.runs(device="cpu")
+    assert {r.device for r in runs} == {"cpu"}
+    with pytest.raises(InputError, match="device mps: 2 runs"):
+        sweep._check_accelerators(runs, SerialExecutor())

@@ -78,12 +78,13 @@ def _quick() -> ExperimentSpec:
 
 
 def _seeds() -> ExperimentSpec:
-    """The laptop model re-scaled so that three seeds fit in 45 minutes on two cores: 1/15 of the
+    """The laptop model re-scaled so that three seeds fit in 45 minutes on two cores (34 measured on
+    one 2-core Zen 5 host, about 50 estimated on a slower one): 1/15 of the
     paper's epochs (100 / 200, its 1 : 2 ratio kept), seeds 0, 1, 2, 1.1.n validated every 25
     epochs (its best epoch was within 20 of the last in 21 of 21 laptop runs, measured). The 1.1.n
     models train in bfloat16 autocast (hidden layers; outputs and loss stay float32: ``precision``
     of :class:`ModelConfig`), the 1.2.n models in float32. Each choice was measured across three
-    seeds on a 2-core AMD EPYC (Zen 5, avx512_bf16), README "Three seeds in 45 minutes":
+    seeds on a 2-core AMD EPYC (Zen 5, avx512_bf16), README "Three seeds in 34 minutes":
 
     - 1.2.n at 200 epochs in float32 kept ρ ≥ 0.82 on every seed; in bfloat16 its recognisers
       learnt the image → shape boundary less sharply and one seed's ρ fell to 0.643;

@@ -272,7 +272,8 @@ def _check_base_size(family: str, key: str, base: SynthConfig) -> None:
 
 
 def device_kind(device: str) -> str:
-    """The kind of a training config's device: "cuda" or "cpu" ("auto": CUDA when torch sees it)."""
+    """The kind of a training config's device: "cuda", "mps" or "cpu" ("auto": CUDA when torch
+    sees it, else the CPU)."""
     if device == "auto":
         import torch
 

@@ -37,7 +37,7 @@ from .presets import CAVEATS
 from .real import oracle_comparison, sec4_summary
 from .results import aggregate, check_paper_result, format_results, group_by_name
 from .runs import data_root, epochs_done, finished, prepare_data
-from .spec import ExperimentSpec
+from .spec import ExperimentSpec, device_kind
 
 RESULTS = "results.json"
 
@@ -130,7 +130,9 @@ def _check_accelerators(runs, executor) -> None:
         "mps": ("an MPS", torch.backends.mps.is_available),
     }
     for kind, (device, available) in present.items():
-        planned = [run.name for run in runs if run.device == kind]
+        # the config's own device where it names one: a local Ray instance plans every run for "cpu"
+        # (or "cuda"), and the run then trains on its config's device
+        planned = [run.name for run in runs if kind in (run.device, device_kind(run.train.device))]
         if planned and not available():
             raise InputError(
                 f"device {kind}: {_runs_named(planned)} planned for {device} device; torch sees none here"

@@ -69,7 +69,7 @@ def _checks(checks: dict | None) -> list[dict]:
         "training images' rises (Zhou et al. 2021)",
         "trend_dispersion-shape": "dispersion-shape.n: the predictions' dispersion score rises with the "
         "training shapes' (Zhou et al. 2021)",
-        "flat_1.1": "1.1.1 → 1.1.7: the output tendency stays at or below the lowest 1.2.n (fig. 4)",
+        "flat_1.1": "1.1.1 → 1.1.7: no output tendency wholly above the lowest 1.2.n's (fig. 4)",
         "main_claim": f"the verdict is {MAIN_CLAIM}",
     }
     out = []
@@ -83,8 +83,8 @@ def _checks(checks: dict | None) -> list[dict]:
                 f" — Spearman ρ = {c['spearman_rho']:.3f} (needs ≥ {c['threshold']})" + seeds_rho_text(c)
             ),
             "flat_1.1": lambda c: (
-                f" — lowest 1.2.n {c['lowest_1.2']} (upper bound {c['ceiling']:.3f}); "
-                f"above it: {', '.join(c['above']) or 'none'}"
+                f" — lowest 1.2.n {c['lowest_1.2']} (interval up to {c['ceiling']:.3f}); "
+                f"wholly above it: {', '.join(c['above']) or 'none'}"
             ),
             "main_claim": lambda c: f" — broken by: {broken_text(c)}",
             "trend_dispersion-image": lambda c: f" — Spearman ρ = {c['spearman_rho']:.3f} (needs ≤ −0.7)",
