@@ -239,9 +239,9 @@ def add_diagnosis_parsers(commands) -> None:
         choices=["quick", "laptop", "seeds", "paper", "full"],
         default="laptop",
         help="quick (a smoke run in minutes, not the result), laptop (default, 41 min on 2 cores "
-        "of an AMD Zen 5), seeds (three seeds of a re-scaled laptop preset, 34 min on 2 cores of "
-        "a Zen 5 host 1.5-1.9x faster than laptop's; its 1.1.n runs in bfloat16 need CPU bfloat16 arithmetic "
-        "or a GPU), paper (GPU), full",
+        "of an AMD Zen 5), seeds (three seeds of a re-scaled laptop preset: 34 min on 2 cores of "
+        "a Zen 5 host that trains 1.5-1.9x faster than the one behind laptop's 41 min; its 1.1.n runs in "
+        "bfloat16 need CPU bfloat16 arithmetic or a GPU), paper (GPU), full",
     )
     reproduce.add_argument(
         "--spec", help="an experiment spec JSON file instead of a preset (see --print-spec; default: none)"

@@ -187,6 +187,11 @@ def test_checks_that_cannot_be_made_do_not_pass():
     checks = check_paper_result(two)
     assert checks["rising_1.2"]["status"] == "not made" and checks["flat_1.1"]["status"] == "not made"
     assert checks["passed"] is False and checks["rising_1.2"]["passed"] is False
+    three = {f"1.2.{n}": _entry("1.2", n, 0.5 + 0.05 * n) for n in (1, 4, 7)}  # the quick preset's sets
+    reason = check_paper_result(three)["rising_1.2"]["reason"]
+    assert reason == "needs ≥ 4 sets of 1.2.n, found 3 (a random order of 3 reaches rho 1 with p = 1/6)"
+    four = {f"1.2.{n}": _entry("1.2", n, 0.5 + 0.05 * n) for n in (1, 3, 5, 7)}
+    assert check_paper_result(four)["rising_1.2"]["status"] == "passed"
     untrained = {f"1.2.{n}": _entry("1.2", n, 0.5 + 0.05 * n, trained=n != 3) for n in range(1, 8)}
     checks = check_paper_result(untrained)
     assert checks["rising_1.2"]["status"] == "not made" and "1.2.3" in checks["rising_1.2"]["reason"]
