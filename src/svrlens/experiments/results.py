@@ -155,13 +155,13 @@ def _untrained(entries) -> list[str]:
 def _rising(twos: list) -> dict:
     from scipy import stats  # imported here: ~0.8 s of every command's start otherwise
 
+    if _untrained(twos):
+        return _not_made(f"models that did not train: {', '.join(_untrained(twos))}")
     # With three sets a random order reaches rho = 1 one time in six (3! orders): no threshold on
     # rho can tell a trend from chance. Four sets are the fewest where rho = 1 has p = 1/24 < 0.05.
     if len(twos) < 4:
         chance = f" (a random order of {len(twos)} reaches rho 1 with p = 1/{math.factorial(len(twos))})"
         return _not_made(f"needs ≥ 4 sets of 1.2.n, found {len(twos)}" + (chance if len(twos) > 1 else ""))
-    if _untrained(twos):
-        return _not_made(f"models that did not train: {', '.join(_untrained(twos))}")
     ns = [n for n, _, _ in twos]
     per_seed = np.array([v["output_tendency"]["seeds"] for _, _, v in twos])  # (sets, seeds)
     rhos = [
