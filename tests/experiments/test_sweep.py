@@ -413,34 +413,27 @@ def test_the_training_bar_counts_samples_seen_across_runs(serial_sweep):
         assert bar.n == bar.total  # every run finished
 
 
-def test_a_cuda_spec_without_cuda_is_refused_before_anything_trains(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "kind, device, backend",
+    [("cuda", "a CUDA", lambda torch: torch.cuda), ("mps", "an MPS", lambda torch: torch.backends.mps)],
+)
+def test_an_accelerator_spec_without_it_is_refused_before_anything_trains(
+    tmp_path, monkeypatch, kind, device, backend
+):
     import torch
 
     from svrlens.errors import InputError
 
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(backend(torch), "is_available", lambda: False)
     spec = tiny_spec()
     (study,) = spec.studies
-    spec = replace(spec, studies=(replace(study, train=replace(study.train, device="cuda")),))
-    with pytest.raises(InputError, match=r"device cuda: 2 runs \(1\.2\.1, …\) planned for a CUDA device"):
+    spec = replace(spec, studies=(replace(study, train=replace(study.train, device=kind)),))
+    refused = rf"device {kind}: 2 runs \(1\.2\.1, …\) planned for {device} device"
+    with pytest.raises(InputError, match=refused):
         reproduce(spec, tmp_path / "out", executor=SerialExecutor(), progress=False)
     assert not (tmp_path / "out").exists()
-
-
-def test_an_mps_spec_without_mps_is_refused_before_anything_trains(tmp_path, monkeypatch):
-    import torch
-
-    from svrlens.errors import InputError
-
-    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
-    spec = tiny_spec()
-    (study,) = spec.studies
-    spec = replace(spec, studies=(replace(study, train=replace(study.train, device="mps")),))
-    with pytest.raises(InputError, match=r"device mps: 2 runs \(1\.2\.1, …\) planned for an MPS device"):
-        reproduce(spec, tmp_path / "out", executor=SerialExecutor(), progress=False)
-    assert not (tmp_path / "out").exists()
-    # a local Ray instance plans every run for "cpu" (its run_settings); the config's mps still counts
+    # a local Ray instance plans every run for "cpu" (its run_settings); the config's device still counts
     runs = spec.runs(device="cpu")
     assert {r.device for r in runs} == {"cpu"}
-    with pytest.raises(InputError, match="device mps: 2 runs"):
+    with pytest.raises(InputError, match=f"device {kind}: 2 runs"):
         sweep._check_accelerators(runs, SerialExecutor())

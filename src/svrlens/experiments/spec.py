@@ -98,7 +98,7 @@ class ExperimentSpec:
                 raise ValueError(
                     f"study {study.family}: expected sets within 1…{count}, found {list(study.sets)}"
                 )
-            _check_base_size(study.family, FAMILY_BASE[study.family], self.bases[FAMILY_BASE[study.family]])
+            _check_base_size(study.family, self.bases)
             study.train.validate()
         if self.label_study is not None:
             if self.label_study.base not in self.bases:
@@ -259,10 +259,11 @@ def _train_config(value, where: str) -> TrainConfig:
     return TrainConfig.from_dict(value, f"{where}.")
 
 
-def _check_base_size(family: str, key: str, base: SynthConfig) -> None:
+def _check_base_size(family: str, bases: dict) -> None:
     """A family's sets draw a fixed number of shapes from their base's training split: too small a
     base is refused here, before any data is written (subsampling would refuse it only after)."""
-    n_shapes = base.resolved().n_shapes
+    key = FAMILY_BASE[family]
+    n_shapes = bases[key].resolved().n_shapes
     needed, available = training_shapes_needed(family), training_split_size(n_shapes)
     if available < needed:
         raise ValueError(
